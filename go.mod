@@ -1,0 +1,3 @@
+module github.com/ertmp/rtmp
+
+go 1.24
