@@ -463,3 +463,10 @@ func BenchmarkVideoTagUnmarshal(b *testing.B) {
 		}
 	}
 }
+
+func TestJoinRejectsDuplicateTrackIDs(t *testing.T) {
+	a := AudioTag{SoundFormat: SoundExHeader, PacketType: AudioCodedFrames, FourCC: FourCCOpus, Data: hx("f8")}
+	if _, err := JoinAudio([]AudioTag{a, a}); !errors.Is(err, ErrTracks) {
+		t.Errorf("two track 0s: err = %v, want ErrTracks", err)
+	}
+}

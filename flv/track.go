@@ -167,10 +167,15 @@ func buildTracks(video bool, pt uint8, tracks []Track) (MultitrackType, FourCC, 
 	if len(tracks) == 1 {
 		mt = OneTrack
 	}
-	for _, tr := range tracks[1:] {
+	var ids [256]bool
+	for _, tr := range tracks {
 		if tr.FourCC != tracks[0].FourCC {
 			mt = ManyTracksManyCodecs
 		}
+		if ids[tr.ID] {
+			return 0, 0, nil, fmt.Errorf("%w: track id %d appears twice", ErrTracks, tr.ID)
+		}
+		ids[tr.ID] = true
 	}
 	var buf []byte
 	var err error
@@ -253,9 +258,24 @@ func JoinVideo(tags []VideoTag) (VideoTag, error) {
 			return VideoTag{}, err
 		}
 	}
-	out := VideoTag{Enhanced: true, FrameType: first.FrameType, PacketType: first.PacketType, ModEx: first.ModEx, Multitrack: true}
+	return MultitrackVideo(first.FrameType, first.PacketType, first.ModEx, tracks...)
+}
+
+// MultitrackVideo builds a multitrack video tag from tracks: OneTrack for one
+// track, ManyTracks when they share a FourCC, else ManyTracksManyCodecs.
+// Track ids must be distinct. Data is newly allocated.
+func MultitrackVideo(ft VideoFrameType, pt VideoPacketType, modex ModEx, tracks ...Track) (VideoTag, error) {
+	out := VideoTag{Enhanced: true, FrameType: ft, PacketType: pt, ModEx: modex, Multitrack: true}
 	var err error
-	out.MultitrackType, out.FourCC, out.Data, err = buildTracks(true, uint8(first.PacketType), tracks)
+	out.MultitrackType, out.FourCC, out.Data, err = buildTracks(true, uint8(pt), tracks)
+	return out, err
+}
+
+// MultitrackAudio is MultitrackVideo for audio.
+func MultitrackAudio(pt AudioPacketType, modex ModEx, tracks ...Track) (AudioTag, error) {
+	out := AudioTag{SoundFormat: SoundExHeader, PacketType: pt, ModEx: modex, Multitrack: true}
+	var err error
+	out.MultitrackType, out.FourCC, out.Data, err = buildTracks(false, uint8(pt), tracks)
 	return out, err
 }
 
@@ -302,10 +322,7 @@ func JoinAudio(tags []AudioTag) (AudioTag, error) {
 			return AudioTag{}, err
 		}
 	}
-	out := AudioTag{SoundFormat: SoundExHeader, PacketType: first.PacketType, ModEx: first.ModEx, Multitrack: true}
-	var err error
-	out.MultitrackType, out.FourCC, out.Data, err = buildTracks(false, uint8(first.PacketType), tracks)
-	return out, err
+	return MultitrackAudio(first.PacketType, first.ModEx, tracks...)
 }
 
 // TrackTag returns a single-track (not multitrack) enhanced video tag for one

@@ -1,0 +1,25 @@
+// Package flv encodes and decodes FLV tags and files: the legacy audio and
+// video tag headers of FLV 10.1 (Annex E), every Enhanced RTMP v1 and v2
+// addition — FourCC video and audio (ExVideoTagHeader, ExAudioTagHeader),
+// multitrack in its three modes, ModEx chains with TimestampOffsetNano,
+// multichannel configuration, the HDR colorInfo Metadata packet, FourCC codec
+// ids and track info maps in onMetaData — and FLV files.
+//
+// An RTMP audio or video message payload is an FLV tag body, so the same
+// types serve both.
+//
+// Decoding aliases its input and, for tag headers, does not allocate:
+// VideoTag.Unmarshal and AudioTag.Unmarshal fill a struct whose Data (and
+// ModEx) point into the given bytes. Encoding appends to a caller's buffer.
+// Anything the spec reserves or does not know — codec ids, FourCCs, packet
+// types, multitrack types, ModEx entries — is kept, so a decoded tag encodes
+// back to the same bytes.
+//
+// Truncated input gives an error matching io.ErrUnexpectedEOF; Reader
+// returns io.EOF only at the clean end of a file, and bounds every tag by
+// MaxTagSize before allocating.
+//
+// Specs: FLV 10.1 Annex E; Enhanced RTMP v1 and v2 ("Enhanced Audio",
+// "Enhanced Video", "Metadata Frame", "Multitrack Streaming", "Enhancing
+// onMetaData").
+package flv
