@@ -158,6 +158,12 @@ func checkTagRoundTrip(t *testing.T, tag Tag) {
 			}
 		}
 		enc, err = v.Append(nil)
+	case TagScript:
+		var sd ScriptData
+		if sd, err = ParseScript(tag.Data); err != nil {
+			t.Fatalf("script at %d: %v", tag.Timestamp, err)
+		}
+		enc, err = sd.Append(nil)
 	default:
 		return
 	}
