@@ -1,0 +1,511 @@
+package chunk
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// Reader defaults; see ReaderConfig.
+const (
+	DefaultMaxMessageSize   = MaxMessageLength // everything the 24-bit field can say
+	DefaultMaxReadChunkSize = MaxChunkSize     // every size §5.4.1 allows
+	DefaultMaxStreams       = 64
+	DefaultMaxBuffered      = 32 << 20
+	DefaultReadBufferSize   = 32 << 10
+)
+
+// initialAlloc is the most a Reader allocates for a message before its bytes
+// arrive: a message buffer starts at min(length, initialAlloc) and doubles
+// (capped at the length) as chunks fill it, so a peer that declares a large
+// length and sends nothing costs at most this much per chunk stream.
+const initialAlloc = 64 << 10
+
+// ReaderConfig holds the Reader's limits. The zero value of each field
+// selects its default.
+type ReaderConfig struct {
+	// MaxMessageSize is the largest message length accepted, checked when a
+	// type 0 or 1 header arrives, before anything is allocated.
+	// Default DefaultMaxMessageSize (16 MiB - 1, the 24-bit field's maximum).
+	MaxMessageSize uint32
+
+	// MaxChunkSize is the ceiling for SetChunkSize. The Reader never
+	// allocates by chunk size (chunk data goes straight into the message
+	// buffer, which is bounded by the message length), so the default is
+	// DefaultMaxReadChunkSize (0x7FFFFFFF): every size the spec allows.
+	// Real peers send sizes above 16 MiB (e.g. 128 MiB) and servers that
+	// reject them fail to interoperate.
+	MaxChunkSize uint32
+
+	// MaxStreams is the number of distinct chunk stream IDs a peer may use
+	// over the connection; the next new one fails with ErrTooManyStreams.
+	// Default DefaultMaxStreams (64). Common encoders use fewer than ten.
+	MaxStreams int
+
+	// MaxBuffered bounds the memory held in message buffers across all chunk
+	// streams (capacity, in bytes, including buffers kept for reuse, which
+	// are released first when the bound is reached). A message that would
+	// push the total over it fails with ErrBufferLimit.
+	// Default DefaultMaxBuffered (32 MiB): room for one maximum-size message
+	// plus interleaved smaller ones.
+	MaxBuffered int
+
+	// BufferSize is the size of the bufio.Reader wrapped around the source.
+	// If the source already is a *bufio.Reader at least this large, it is
+	// used as is. Default DefaultReadBufferSize (32 KiB).
+	BufferSize int
+}
+
+func (c *ReaderConfig) normalize() {
+	if c.MaxMessageSize == 0 || c.MaxMessageSize > MaxMessageLength {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.MaxChunkSize == 0 || c.MaxChunkSize > MaxChunkSize {
+		c.MaxChunkSize = DefaultMaxReadChunkSize
+	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.MaxBuffered <= 0 {
+		c.MaxBuffered = DefaultMaxBuffered
+	}
+	if c.BufferSize <= 0 {
+		c.BufferSize = DefaultReadBufferSize
+	}
+}
+
+// stream is the receive state of one chunk stream. Owned by the Reader's
+// goroutine, like everything in Reader.
+type stream struct {
+	csid uint32
+
+	// The header the peer last described on this chunk stream (§5.3.1.2):
+	// later chunks of types 1 to 3 take the missing fields from here.
+	valid     bool   // a type 0 (or 1, see readHeader) header has arrived
+	timestamp uint32 // absolute timestamp of the current or last message
+	delta     uint32 // last delta; after a type 0 header, its timestamp (§5.3.1.2.4)
+	length    uint32
+	typeID    uint8
+	streamID  uint32
+	// ext: the last type 0, 1 or 2 header had the extended timestamp, so the
+	// type 3 chunks after it carry one too (§5.3.1.3). extVal is its value.
+	ext    bool
+	extVal uint32
+
+	inProgress bool   // a message has started and is not complete
+	buf        []byte // the message being assembled; len = bytes received
+}
+
+// Reader reads RTMP messages from a chunk stream (§5.3): it parses chunk
+// headers, reassembles interleaved chunk streams and enforces the limits of
+// its ReaderConfig.
+//
+// A Reader is not safe for concurrent use; one goroutine (the connection's
+// read loop) owns it and calls SetChunkSize and Abort between ReadMessage
+// calls when it decodes those control messages. All its state belongs to
+// that goroutine; cfg is immutable.
+type Reader struct {
+	br        *bufio.Reader
+	cfg       ReaderConfig // immutable after NewReader
+	chunkSize uint32
+	nread     uint64 // bytes consumed, headers included
+
+	low      [64]*stream // chunk streams 2-63, the ones peers use
+	high     map[uint32]*stream
+	nstreams int
+	partial  int // streams with inProgress set
+	held     int // sum of cap(stream.buf)
+	last     *stream
+	err      error // sticky: set when a chunk was cut in the middle
+
+	scratch [16]byte
+}
+
+// NewReader returns a Reader that reads chunks from rd with the limits of
+// cfg; a nil cfg selects every default. The chunk size starts at
+// DefaultChunkSize.
+func NewReader(rd io.Reader, cfg *ReaderConfig) *Reader {
+	var c ReaderConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	c.normalize()
+	return &Reader{
+		br:        bufio.NewReaderSize(rd, c.BufferSize),
+		cfg:       c,
+		chunkSize: DefaultChunkSize,
+	}
+}
+
+// BytesRead returns the number of bytes the Reader has consumed from the
+// source, chunk headers included: the sequence number for Acknowledgement
+// (§5.4.3). Bytes read ahead into the buffer are not counted until used.
+func (r *Reader) BytesRead() uint64 { return r.nread }
+
+// ChunkSize returns the current maximum chunk size of the peer.
+func (r *Reader) ChunkSize() uint32 { return r.chunkSize }
+
+// SetChunkSize applies a Set Chunk Size message from the peer (§5.4.1) to
+// all chunks read after it, including the rest of partial messages. The top
+// bit, which "MUST be zero", is ignored. Zero and sizes above
+// ReaderConfig.MaxChunkSize fail with ErrInvalidChunkSize and leave the
+// chunk size unchanged.
+func (r *Reader) SetChunkSize(n uint32) error {
+	n &= MaxChunkSize
+	if n == 0 || n > r.cfg.MaxChunkSize {
+		return fmt.Errorf("chunk: set chunk size %d (max %d): %w", n, r.cfg.MaxChunkSize, ErrInvalidChunkSize)
+	}
+	r.chunkSize = n
+	return nil
+}
+
+// Abort applies an Abort Message (§5.4.2): the partial message on chunk
+// stream csid is discarded. The chunk stream's header state is kept, since
+// the peer's is too. Unknown chunk streams and complete messages are left
+// alone.
+func (r *Reader) Abort(csid uint32) {
+	s := r.lookup(csid)
+	if s == nil || !s.inProgress {
+		return
+	}
+	s.inProgress = false
+	s.buf = s.buf[:0]
+	r.partial--
+}
+
+// Detach gives the caller the payload of the message the last ReadMessage
+// returned, and the Reader forgets it: it stays valid after later reads and
+// the Reader allocates a new buffer for the next message on that chunk
+// stream. It returns nil if there is nothing to detach (no message since the
+// last ReadMessage, or already detached).
+//
+// Use it when the payload must outlive the next read (the live server keeps
+// media payloads for fan-out); otherwise copy the payload, or do nothing and
+// let the Reader reuse its buffer.
+func (r *Reader) Detach() []byte {
+	s := r.last
+	if s == nil {
+		return nil
+	}
+	r.last = nil
+	p := s.buf
+	r.held -= cap(p)
+	s.buf = nil
+	return p[:len(p):len(p)]
+}
+
+// ReadMessage reads chunks until a message is complete and returns it.
+//
+// The payload aliases a buffer of the Reader: it is valid until the next
+// call to ReadMessage, which may overwrite it. Call Detach to keep it, or
+// copy it. Once buffers have grown to the stream's message sizes, reading
+// allocates nothing.
+//
+// Peers disagree on the extended timestamp of type 3 chunks (§5.3.1.3).
+// When the last type 0, 1 or 2 header of the chunk stream had one, the next
+// 4 bytes of a type 3 chunk are taken as its extended timestamp only if they
+// equal that header's extended value or the message's absolute timestamp;
+// otherwise the peer left the field out and they are chunk data. See
+// skipExtended for the reasoning.
+//
+// It returns io.EOF only when the source ends between chunks with no partial
+// message; a source that ends anywhere else gives io.ErrUnexpectedEOF. An
+// error from the source at a chunk boundary (such as a read deadline) is
+// returned as is and the Reader may be used again; any other error is
+// permanent and returned by every later call.
+func (r *Reader) ReadMessage() (Message, error) {
+	if r.err != nil {
+		return Message{}, r.err
+	}
+	r.last = nil
+	for {
+		b0, err := r.br.ReadByte()
+		if err != nil {
+			switch {
+			case err != io.EOF:
+				err = fmt.Errorf("chunk: %w", err)
+			case r.partial > 0:
+				err = fmt.Errorf("chunk: %d partial messages: %w", r.partial, io.ErrUnexpectedEOF)
+			}
+			return Message{}, err
+		}
+		r.nread++
+		s, err := r.readHeader(b0)
+		if err != nil {
+			return Message{}, r.fail(err)
+		}
+		done, err := r.readData(s)
+		if err != nil {
+			return Message{}, r.fail(csidError(s.csid, err))
+		}
+		if done {
+			r.last = s
+			return Message{
+				CSID:    s.csid,
+				Header:  Header{Timestamp: s.timestamp, TypeID: s.typeID, StreamID: s.streamID},
+				Payload: s.buf,
+			}, nil
+		}
+	}
+}
+
+func (r *Reader) fail(err error) error {
+	r.err = err
+	return err
+}
+
+// readFull reads exactly len(b) bytes; EOF inside a chunk is unexpected.
+func (r *Reader) readFull(b []byte) error {
+	n, err := io.ReadFull(r.br, b)
+	r.nread += uint64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// readHeader parses the rest of the basic header after its first byte b0,
+// the message header and the extended timestamp, and updates the chunk
+// stream's state. It returns errors already wrapped.
+func (r *Reader) readHeader(b0 uint8) (*stream, error) {
+	format := b0 >> 6
+	csid := uint32(b0 & 0x3F)
+	switch csid {
+	case 0: // 2-byte form: ID 64-319
+		if err := r.readFull(r.scratch[:1]); err != nil {
+			return nil, fmt.Errorf("chunk: basic header: %w", err)
+		}
+		csid = 64 + uint32(r.scratch[0])
+	case 1: // 3-byte form: ID 64-65599, low byte first
+		if err := r.readFull(r.scratch[:2]); err != nil {
+			return nil, fmt.Errorf("chunk: basic header: %w", err)
+		}
+		csid = 64 + uint32(r.scratch[0]) + uint32(r.scratch[1])<<8
+	}
+
+	s := r.lookup(csid)
+	if s == nil {
+		// Type 0 "MUST be used at the start of a chunk stream" (§5.3.1.2.1).
+		// Type 1 is let through because it carries everything but the
+		// message stream ID, and librtmp starts chunk stream 2 with a type-1
+		// User Control message (SRS issue 98); the stream ID is taken as 0.
+		if format >= 2 {
+			return nil, csidError(csid, fmt.Errorf("type %d header: %w", format, ErrNoPreviousHeader))
+		}
+		var err error
+		if s, err = r.newStream(csid); err != nil {
+			return nil, csidError(csid, err)
+		}
+	}
+	if format < 3 && s.inProgress {
+		return nil, csidError(csid, fmt.Errorf("type %d header: %w", format, ErrHeaderMidMessage))
+	}
+
+	switch format {
+	case 0:
+		b := r.scratch[:11]
+		if err := r.readFull(b); err != nil {
+			return nil, csidError(csid, err)
+		}
+		ts := be24(b[0:])
+		s.length = be24(b[3:])
+		s.typeID = b[6]
+		s.streamID = binary.LittleEndian.Uint32(b[7:])
+		s.ext = ts == extendedTimestamp
+		if s.ext {
+			if err := r.readFull(r.scratch[:4]); err != nil {
+				return nil, csidError(csid, err)
+			}
+			ts = binary.BigEndian.Uint32(r.scratch[:4])
+		}
+		s.timestamp, s.delta, s.extVal = ts, ts, ts
+		s.valid = true
+	case 1, 2:
+		n := 7
+		if format == 2 {
+			n = 3
+		}
+		b := r.scratch[:n]
+		if err := r.readFull(b); err != nil {
+			return nil, csidError(csid, err)
+		}
+		delta := be24(b)
+		if format == 1 {
+			s.length = be24(b[3:])
+			s.typeID = b[6]
+		}
+		s.ext = delta == extendedTimestamp
+		if s.ext {
+			if err := r.readFull(r.scratch[:4]); err != nil {
+				return nil, csidError(csid, err)
+			}
+			delta = binary.BigEndian.Uint32(r.scratch[:4])
+		}
+		if !s.valid { // type 1 on a new chunk stream, see above
+			s.valid = true
+			s.timestamp = 0
+			s.streamID = 0
+		}
+		s.timestamp += delta
+		s.delta, s.extVal = delta, delta
+	case 3:
+		if s.inProgress {
+			if s.ext {
+				if err := r.skipExtended(s.extVal, s.timestamp); err != nil {
+					return nil, csidError(csid, err)
+				}
+			}
+			return s, nil
+		}
+		// A new message with the previous header and delta (§5.3.1.2.4).
+		if s.ext {
+			if err := r.skipExtended(s.extVal, s.timestamp+s.delta); err != nil {
+				return nil, csidError(csid, err)
+			}
+		}
+		s.timestamp += s.delta
+	}
+
+	// A new message starts here.
+	if s.length > r.cfg.MaxMessageSize {
+		return nil, csidError(csid, &MessageTooLargeError{Length: s.length, Max: r.cfg.MaxMessageSize})
+	}
+	s.inProgress = true
+	s.buf = s.buf[:0]
+	r.partial++
+	return s, nil
+}
+
+// skipExtended handles the extended timestamp of a type 3 chunk whose chunk
+// stream last had a type 0, 1 or 2 header with an extended timestamp.
+//
+// §5.3.1.3 says the field "is present in Type 3 chunks" then, and FFmpeg,
+// nginx-rtmp, Flash/FMS and OBS (since 2024) send it, but older librtmp
+// builds and others leave it out, and some send the absolute timestamp
+// where the delta belongs. Reading it unconditionally (FFmpeg, nginx-rtmp)
+// desynchronizes the stream with the first kind of peer; never reading it
+// (old librtmp) with the second. So, as SRS does, peek at the next 4 bytes
+// and consume them only if they equal a value a sender would put there: the
+// value of the last header's extended timestamp (want1; the spec's rule and
+// FFmpeg's writer) or the absolute timestamp of this chunk's message
+// (want2). Otherwise they are payload.
+//
+// The timestamp of the message is never taken from this field: the header
+// that started the message fixed it, and for a type 3 chunk that starts a
+// message, the spec fixes the delta as the previous one. The rule misreads
+// only a peer that omits the field and whose chunk data begins with exactly
+// one of those two values.
+//
+// When fewer than 4 bytes of chunk data follow and the peer omits the field,
+// the peek waits for bytes of the next chunk; at EOF it gives up and lets
+// the data read report the truncation, if any.
+func (r *Reader) skipExtended(want1, want2 uint32) error {
+	b, err := r.br.Peek(4)
+	if len(b) == 4 {
+		if v := binary.BigEndian.Uint32(b); v == want1 || v == want2 {
+			r.br.Discard(4)
+			r.nread += 4
+		}
+		return nil
+	}
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// readData reads the data of one chunk into the message of s and reports
+// whether the message is complete.
+func (r *Reader) readData(s *stream) (bool, error) {
+	n := s.length - uint32(len(s.buf))
+	if n > r.chunkSize {
+		n = r.chunkSize
+	}
+	for n > 0 {
+		if len(s.buf) == cap(s.buf) {
+			if err := r.grow(s); err != nil {
+				return false, err
+			}
+		}
+		k := min(n, uint32(cap(s.buf)-len(s.buf)))
+		off := len(s.buf)
+		s.buf = s.buf[:off+int(k)]
+		if err := r.readFull(s.buf[off:]); err != nil {
+			return false, err
+		}
+		n -= k
+	}
+	if uint32(len(s.buf)) < s.length {
+		return false, nil
+	}
+	s.inProgress = false
+	r.partial--
+	return true, nil
+}
+
+// grow enlarges the buffer of s, which is full and short of s.length:
+// min(length, initialAlloc) first, then doubling, capped at the length. So
+// memory follows the bytes that actually arrive, not the declared length.
+func (r *Reader) grow(s *stream) error {
+	c := max(2*cap(s.buf), initialAlloc)
+	c = min(c, int(s.length))
+	more := c - cap(s.buf)
+	if r.held+more > r.cfg.MaxBuffered {
+		r.reclaim()
+		if r.held+more > r.cfg.MaxBuffered {
+			return fmt.Errorf("%w: need %d more bytes, %d of %d held", ErrBufferLimit, more, r.held, r.cfg.MaxBuffered)
+		}
+	}
+	nb := make([]byte, len(s.buf), c)
+	copy(nb, s.buf)
+	s.buf = nb
+	r.held += more
+	return nil
+}
+
+// reclaim drops the buffers kept for reuse by chunk streams that have no
+// partial message.
+func (r *Reader) reclaim() {
+	drop := func(s *stream) {
+		if s != nil && !s.inProgress && s.buf != nil {
+			r.held -= cap(s.buf)
+			s.buf = nil
+		}
+	}
+	for _, s := range r.low {
+		drop(s)
+	}
+	for _, s := range r.high {
+		drop(s)
+	}
+}
+
+func (r *Reader) lookup(csid uint32) *stream {
+	if csid < uint32(len(r.low)) {
+		return r.low[csid]
+	}
+	return r.high[csid]
+}
+
+func (r *Reader) newStream(csid uint32) (*stream, error) {
+	if r.nstreams >= r.cfg.MaxStreams {
+		return nil, fmt.Errorf("%w (limit %d)", ErrTooManyStreams, r.cfg.MaxStreams)
+	}
+	s := &stream{csid: csid}
+	if csid < uint32(len(r.low)) {
+		r.low[csid] = s
+	} else {
+		if r.high == nil {
+			r.high = make(map[uint32]*stream)
+		}
+		r.high[csid] = s
+	}
+	r.nstreams++
+	return s, nil
+}
+
+func be24(b []byte) uint32 {
+	_ = b[2]
+	return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
+}
