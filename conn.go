@@ -1,0 +1,389 @@
+package rtmp
+
+import (
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ertmp/rtmp/chunk"
+	"github.com/ertmp/rtmp/message"
+)
+
+// Chunk stream ids ertmp writes on. Any id works for a peer; these follow
+// the common practice of separating control, commands and media so a large
+// video message never delays a command (RTMP 1.0 §5.3.1.1: id 2 is reserved
+// for protocol control).
+const (
+	CSIDControl = 2
+	CSIDCommand = 3
+	CSIDData    = 5
+	CSIDAudio   = 6
+	CSIDVideo   = 7
+)
+
+// Defaults for ConnConfig fields left zero.
+const (
+	DefaultReadTimeout   = 30 * time.Second
+	DefaultWriteTimeout  = 30 * time.Second
+	DefaultWindowAckSize = 2_500_000
+	DefaultChunkSize     = 4096
+)
+
+// ConnConfig configures a Conn. The zero value uses the defaults above and
+// chunk.Reader's own limits.
+type ConnConfig struct {
+	// ReadTimeout bounds each wait for the next message; negative means none.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each flush; negative means none.
+	WriteTimeout time.Duration
+	// Reader sets the chunk reader's limits (message size, chunk streams,
+	// chunk size ceiling, buffered bytes).
+	Reader chunk.ReaderConfig
+	// WriteBufferSize is the chunk writer's buffer; 0 means chunk's default.
+	WriteBufferSize int
+}
+
+func (c *ConnConfig) readTimeout() time.Duration {
+	switch {
+	case c == nil || c.ReadTimeout == 0:
+		return DefaultReadTimeout
+	case c.ReadTimeout < 0:
+		return 0
+	}
+	return c.ReadTimeout
+}
+
+func (c *ConnConfig) writeTimeout() time.Duration {
+	switch {
+	case c == nil || c.WriteTimeout == 0:
+		return DefaultWriteTimeout
+	case c.WriteTimeout < 0:
+		return 0
+	}
+	return c.WriteTimeout
+}
+
+// Conn is an RTMP connection after the handshake. ReadMessage reads
+// messages and applies protocol control without the caller's help: Set Chunk
+// Size, Abort, Window Acknowledgement Size (an Acknowledgement goes out when
+// due), Set Peer Bandwidth (answered with Window Acknowledgement Size) and
+// PingRequest (answered with PingResponse). Control messages are returned
+// too, after they took effect, so a caller can watch them.
+//
+// One goroutine reads; writes may come from any goroutine and are
+// serialized. Writes are buffered until Flush (the automatic answers flush
+// themselves).
+type Conn struct {
+	nc  net.Conn
+	cfg ConnConfig
+
+	// Read side: owned by the reading goroutine.
+	r         *chunk.Reader
+	ackWindow uint32 // the peer's Window Acknowledgement Size
+	lastAck   uint64 // BytesRead at the last Acknowledgement sent
+	bw        uint32 // the limit Set Peer Bandwidth imposes on us
+	bwLimit   message.LimitType
+	haveBW    bool
+	// readDeadline (Unix ns, 0 for none), when set, overrides ReadTimeout.
+	// Atomic: a closing goroutine sets it while the reader runs.
+	readDeadline atomic.Int64
+
+	// Write side: guarded by wmu.
+	wmu       sync.Mutex
+	w         *chunk.Writer
+	ackSent   uint32 // the Window Acknowledgement Size we last sent
+	wdeadline time.Time
+	werr      error
+}
+
+// NewConn wraps a handshaken net.Conn. cfg may be nil.
+func NewConn(nc net.Conn, cfg *ConnConfig) *Conn {
+	c := &Conn{nc: nc}
+	if cfg != nil {
+		c.cfg = *cfg
+	}
+	c.r = chunk.NewReader(nc, &c.cfg.Reader)
+	if c.cfg.WriteBufferSize > 0 {
+		c.w = chunk.NewWriterSize(nc, c.cfg.WriteBufferSize)
+	} else {
+		c.w = chunk.NewWriter(nc)
+	}
+	return c
+}
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// BytesRead counts bytes read, chunk headers included.
+func (c *Conn) BytesRead() uint64 { return c.r.BytesRead() }
+
+// BytesWritten counts bytes written, chunk headers included.
+func (c *Conn) BytesWritten() uint64 {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.w.BytesWritten()
+}
+
+// PeerBandwidth returns the bandwidth limit the peer set with Set Peer
+// Bandwidth, and whether it set one.
+func (c *Conn) PeerBandwidth() (uint32, message.LimitType, bool) { return c.bw, c.bwLimit, c.haveBW }
+
+// SetReadDeadline sets an absolute deadline for reads, overriding
+// ReadTimeout until it is cleared with the zero time.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	c.readDeadline.Store(ns)
+	return c.nc.SetReadDeadline(t)
+}
+
+// ReadMessage returns the next message. Its Payload is valid until the next
+// call (see chunk.Reader.Detach to keep it).
+func (c *Conn) ReadMessage() (chunk.Message, error) {
+	if c.readDeadline.Load() == 0 {
+		if d := c.cfg.readTimeout(); d > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(d))
+		}
+	}
+	m, err := c.r.ReadMessage()
+	if err != nil {
+		return m, err
+	}
+	if err := c.control(m); err != nil {
+		return m, err
+	}
+	return m, c.maybeAck()
+}
+
+// Detach hands the payload of the last message read to the caller.
+func (c *Conn) Detach() []byte { return c.r.Detach() }
+
+// control applies a protocol control or user control message.
+func (c *Conn) control(m chunk.Message) error {
+	switch message.Type(m.TypeID) {
+	case message.TypeSetChunkSize:
+		// A set reserved top bit is masked, as §5.4.1's peers do in
+		// practice; a size of 0 is fatal.
+		v, err := message.UnmarshalSetChunkSize(m.Payload)
+		if err != nil && v.Size == 0 {
+			return err
+		}
+		return c.r.SetChunkSize(v.Size)
+	case message.TypeAbort:
+		v, err := message.UnmarshalAbort(m.Payload)
+		if err != nil {
+			return err
+		}
+		c.r.Abort(v.CSID)
+	case message.TypeWindowAckSize:
+		v, err := message.UnmarshalWindowAckSize(m.Payload)
+		if err != nil {
+			return err
+		}
+		c.ackWindow = v.Size
+	case message.TypeSetPeerBandwidth:
+		v, err := message.UnmarshalSetPeerBandwidth(m.Payload)
+		if err != nil {
+			return err
+		}
+		size, limit, changed := message.ApplyPeerBandwidth(c.bw, c.bwLimit, c.haveBW, v)
+		c.bw, c.bwLimit, c.haveBW = size, limit, true
+		// §5.4.5: "The peer receiving this message SHOULD respond with a
+		// Window Acknowledgement Size message if the window size is
+		// different from the last one sent to the sender of this message."
+		c.wmu.Lock()
+		send := changed && size != c.ackSent
+		c.wmu.Unlock()
+		if send {
+			return c.SetWindowAckSize(size)
+		}
+	case message.TypeUserControl:
+		ev, err := message.UnmarshalUserControl(m.Payload)
+		if err != nil {
+			return err
+		}
+		if ev.Event == message.EventPingRequest {
+			return c.writeControl(message.NewPingResponse(ev.Timestamp))
+		}
+	}
+	return nil
+}
+
+// maybeAck sends an Acknowledgement once a window's worth of bytes arrived
+// since the last one (§5.4.3).
+func (c *Conn) maybeAck() error {
+	if c.ackWindow == 0 {
+		return nil
+	}
+	n := c.r.BytesRead()
+	if n-c.lastAck < uint64(c.ackWindow) {
+		return nil
+	}
+	c.lastAck = n
+	// The sequence number is the byte count so far, modulo 2^32.
+	return c.writeControl(message.Acknowledgement{SequenceNumber: uint32(n)})
+}
+
+// writeControl writes a control message on chunk stream 2 and flushes.
+func (c *Conn) writeControl(m message.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writeLocked(CSIDControl, 0, 0, m); err != nil {
+		return err
+	}
+	return c.flushLocked()
+}
+
+// Write encodes a typed message and queues it on chunk stream csid.
+func (c *Conn) Write(csid, streamID, timestamp uint32, m message.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(csid, streamID, timestamp, m)
+}
+
+// scratch buffers typed encodings; writes are serialized by wmu.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (c *Conn) writeLocked(csid, streamID, timestamp uint32, m message.Message) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	bp := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(bp)
+	payload, err := m.AppendPayload((*bp)[:0])
+	if err != nil {
+		return err
+	}
+	*bp = payload[:0]
+	return c.writeRawLocked(chunk.Message{CSID: csid, Header: chunk.Header{Timestamp: timestamp, TypeID: uint8(m.Type()), StreamID: streamID}, Payload: payload})
+}
+
+func (c *Conn) writeRawLocked(m chunk.Message) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	c.setWriteDeadline()
+	if err := c.w.WriteMessage(m); err != nil {
+		return c.failWrite(err)
+	}
+	return nil
+}
+
+// WriteMessage queues a raw message (the payload is copied).
+func (c *Conn) WriteMessage(m chunk.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeRawLocked(m)
+}
+
+// WritePrepared queues a message chunked once for many connections.
+func (c *Conn) WritePrepared(p *chunk.Prepared) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.werr != nil {
+		return c.werr
+	}
+	c.setWriteDeadline()
+	if err := c.w.WritePrepared(p); err != nil {
+		return c.failWrite(err)
+	}
+	return nil
+}
+
+// Flush writes everything queued.
+func (c *Conn) Flush() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *Conn) flushLocked() error {
+	if c.werr != nil {
+		return c.werr
+	}
+	c.setWriteDeadline()
+	if err := c.w.Flush(); err != nil {
+		return c.failWrite(err)
+	}
+	return nil
+}
+
+func (c *Conn) setWriteDeadline() {
+	if d := c.cfg.writeTimeout(); d > 0 {
+		// Refreshing the deadline costs a timer update; do it at most every
+		// tenth of the timeout.
+		now := time.Now()
+		if c.wdeadline.Sub(now) < d-d/10 {
+			c.wdeadline = now.Add(d)
+			c.nc.SetWriteDeadline(c.wdeadline)
+		}
+	}
+}
+
+// failWrite makes a write error sticky: a chunk stream cut in the middle of
+// a message cannot be resumed.
+func (c *Conn) failWrite(err error) error {
+	c.werr = fmt.Errorf("rtmp: write: %w", err)
+	return c.werr
+}
+
+// SetChunkSize sends Set Chunk Size and switches the writer to n (§5.4.1).
+func (c *Conn) SetChunkSize(n uint32) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.writeLocked(CSIDControl, 0, 0, message.SetChunkSize{Size: n}); err != nil {
+		return err
+	}
+	if err := c.w.SetChunkSize(n); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ChunkSize returns the chunk size this side writes with.
+func (c *Conn) ChunkSize() uint32 {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.w.ChunkSize()
+}
+
+// SetWindowAckSize tells the peer how many bytes it may send between our
+// Acknowledgements (§5.4.4), and flushes.
+func (c *Conn) SetWindowAckSize(n uint32) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.ackSent = n
+	if err := c.writeLocked(CSIDControl, 0, 0, message.WindowAckSize{Size: n}); err != nil {
+		return err
+	}
+	return c.flushLocked()
+}
+
+// SetPeerBandwidth limits the peer's output bandwidth (§5.4.5).
+func (c *Conn) SetPeerBandwidth(n uint32, limit message.LimitType) error {
+	return c.Write(CSIDControl, 0, 0, message.SetPeerBandwidth{Size: n, Limit: limit})
+}
+
+// CloseWrite flushes and half-closes the write side, so the peer reads
+// everything sent and then EOF, while we can still drain what it sends.
+func (c *Conn) CloseWrite() error {
+	c.wmu.Lock()
+	err := c.flushLocked()
+	c.wmu.Unlock()
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		if e := cw.CloseWrite(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Close closes the connection at once.
+func (c *Conn) Close() error { return c.nc.Close() }
