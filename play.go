@@ -1,0 +1,293 @@
+package rtmp
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+
+	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/chunk"
+	"github.com/ertmp/rtmp/message"
+)
+
+// PlayOptions shape how a player is accepted.
+type PlayOptions struct {
+	// Recorded sends StreamIsRecorded before StreamBegin, for recorded
+	// (not live) content.
+	Recorded bool
+}
+
+// EventKind names what a player did.
+type EventKind uint8
+
+// Player events.
+const (
+	EventPause        EventKind = iota + 1 // Paused, Millis
+	EventSeek                              // Millis
+	EventReceiveAudio                      // Bool
+	EventReceiveVideo                      // Bool
+	EventBufferLength                      // Millis (SetBufferLength)
+	EventPingResponse                      // Millis holds the echoed timestamp
+	EventCall                              // Command: any other command or call
+)
+
+func (k EventKind) String() string {
+	return [...]string{"", "pause", "seek", "receiveAudio", "receiveVideo", "bufferLength", "pingResponse", "call"}[k%8]
+}
+
+// Event is something a player sent.
+type Event struct {
+	Kind   EventKind
+	Paused bool    // EventPause: true to pause, false to resume
+	Bool   bool    // EventReceiveAudio, EventReceiveVideo
+	Millis float64 // pause position, seek target, buffer length, ping timestamp
+	// Command is the whole command for EventCall.
+	Command message.Command
+}
+
+// eventQueue bounds what a player can queue between ReadEvent calls; past
+// it the oldest events are dropped, so a player cannot grow memory.
+const eventQueue = 64
+
+// PlaySession is an accepted player. WritePacket and the Notify methods send
+// to it from one goroutine; ReadEvent returns what it sends, read by the
+// session's own goroutine so pings and acknowledgements are answered even
+// when nobody calls ReadEvent. Close may be called from any goroutine.
+type PlaySession struct {
+	session
+	req *Request
+
+	mu      sync.Mutex
+	events  []Event
+	wake    chan struct{}
+	readErr error
+	done    chan struct{}
+}
+
+// AcceptPlay accepts a player: StreamIsRecorded when recorded, StreamBegin,
+// onStatus NetStream.Play.Reset when the player asked for a reset,
+// NetStream.Play.Start, |RtmpSampleAccess and NetStream.Data.Start.
+func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
+	if r.Kind != KindPlay {
+		return nil, errors.New("rtmp: AcceptPlay on a publish request")
+	}
+	if r.decided {
+		return nil, ErrAnswered
+	}
+	r.decided = true
+	if opts == nil {
+		opts = &PlayOptions{}
+	}
+	p := &PlaySession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3},
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	// Registered before anything is sent, so a Shutdown from now on ends
+	// this session politely.
+	r.c.setSession(p)
+	conn := p.conn
+	if opts.Recorded {
+		conn.Write(CSIDControl, 0, 0, message.NewStreamIsRecorded(r.StreamID))
+	}
+	conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
+	if r.Reset {
+		p.status("status", CodePlayReset, "Playing and resetting "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+	}
+	p.status("status", CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"|RtmpSampleAccess", true, true}})
+	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"onStatus", amf0.Object{{Key: "code", Value: CodeDataStart}}}})
+	if err := conn.Flush(); err != nil {
+		return nil, err
+	}
+	go p.readLoop()
+	return p, nil
+}
+
+// Request returns the request the session answered.
+func (p *PlaySession) Request() *Request { return p.req }
+
+func (p *PlaySession) readLoop() {
+	defer close(p.done)
+	for {
+		m, err := p.conn.ReadMessage()
+		if err != nil {
+			p.push(Event{}, err)
+			return
+		}
+		t := message.Type(m.TypeID)
+		switch t {
+		case message.TypeUserControl:
+			ev, err := message.UnmarshalUserControl(m.Payload)
+			if err != nil {
+				continue
+			}
+			switch ev.Event {
+			case message.EventSetBufferLength:
+				p.push(Event{Kind: EventBufferLength, Millis: float64(ev.BufferLength)}, nil)
+			case message.EventPingResponse:
+				p.push(Event{Kind: EventPingResponse, Millis: float64(ev.Timestamp)}, nil)
+			}
+		case message.TypeCommandAMF0, message.TypeCommandAMF3:
+			cmd, err := message.UnmarshalCommand(t, m.Payload)
+			if err != nil {
+				p.push(Event{}, err)
+				return
+			}
+			if ev, end := p.command(cmd); end {
+				p.push(Event{}, io.EOF)
+				return
+			} else if ev.Kind != 0 {
+				p.push(ev, nil)
+			}
+		}
+	}
+}
+
+// command turns a player's command into an event; end reports that the
+// player stopped (closeStream, deleteStream).
+func (p *PlaySession) command(cmd message.Command) (ev Event, end bool) {
+	switch cmd.Name {
+	case "pause":
+		paused, _ := cmd.BoolArg(0)
+		ms, _ := cmd.NumberArg(1)
+		return Event{Kind: EventPause, Paused: paused, Millis: ms}, false
+	case "seek":
+		ms, _ := cmd.NumberArg(0)
+		return Event{Kind: EventSeek, Millis: ms}, false
+	case "receiveAudio":
+		b, _ := cmd.BoolArg(0)
+		return Event{Kind: EventReceiveAudio, Bool: b}, false
+	case "receiveVideo":
+		b, _ := cmd.BoolArg(0)
+		return Event{Kind: EventReceiveVideo, Bool: b}, false
+	case "closeStream", "deleteStream":
+		return Event{}, true
+	}
+	return Event{Kind: EventCall, Command: cmd}, false
+}
+
+func (p *PlaySession) push(ev Event, err error) {
+	p.mu.Lock()
+	if err != nil {
+		p.readErr = err
+	} else {
+		if len(p.events) >= eventQueue {
+			p.events = p.events[1:]
+		}
+		p.events = append(p.events, ev)
+	}
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ReadEvent returns the player's next event. It returns io.EOF when the
+// player closes its stream or the connection.
+func (p *PlaySession) ReadEvent() (Event, error) {
+	for {
+		p.mu.Lock()
+		if len(p.events) > 0 {
+			ev := p.events[0]
+			p.events = p.events[1:]
+			p.mu.Unlock()
+			return ev, nil
+		}
+		err := p.readErr
+		p.mu.Unlock()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return Event{}, io.EOF
+			}
+			return Event{}, err
+		}
+		<-p.wake
+	}
+}
+
+// Done is closed when the player's side of the connection ends.
+func (p *PlaySession) Done() <-chan struct{} { return p.done }
+
+func csidFor(t message.Type) uint32 {
+	switch t {
+	case message.TypeAudio:
+		return CSIDAudio
+	case message.TypeVideo:
+		return CSIDVideo
+	}
+	return CSIDData
+}
+
+// WritePacket queues a packet for the player, on the play stream. Call
+// Flush to send (or use WritePackets).
+func (p *PlaySession) WritePacket(pk Packet) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	return p.conn.WriteMessage(chunk.Message{CSID: csidFor(pk.Type), Header: chunk.Header{Timestamp: pk.Timestamp, TypeID: uint8(pk.Type), StreamID: p.streamID}, Payload: pk.Payload})
+}
+
+// WriteMetadata queues a data frame (e.g. onMetaData) at a timestamp.
+func (p *PlaySession) WriteMetadata(timestamp uint32, d message.Data) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	return p.conn.Write(CSIDData, p.streamID, timestamp, d)
+}
+
+// Flush sends what is queued.
+func (p *PlaySession) Flush() error { return p.conn.Flush() }
+
+// NotifyPause tells the player the stream paused (true) or resumed:
+// NetStream.Pause.Notify with StreamEOF, or StreamBegin with
+// NetStream.Unpause.Notify.
+func (p *PlaySession) NotifyPause(paused bool) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	if paused {
+		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
+		p.status("status", CodePauseNotify, "Paused "+p.req.StreamName+".", nil)
+	} else {
+		p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
+		p.status("status", CodeUnpauseNotify, "Unpaused "+p.req.StreamName+".", nil)
+	}
+	return p.conn.Flush()
+}
+
+// NotifySeek tells the player a seek to ms was done: StreamEOF,
+// StreamBegin, NetStream.Seek.Notify, then NetStream.Play.Start.
+func (p *PlaySession) NotifySeek(ms float64) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
+	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
+	p.status("status", CodeSeekNotify, "Seeking to "+formatMillis(ms)+".", nil)
+	p.status("status", CodePlayStart, "Started playing "+p.req.StreamName+".", nil)
+	return p.conn.Flush()
+}
+
+// NotifyUnpublish tells the player the publisher went away
+// (NetStream.Play.UnpublishNotify) without closing the session.
+func (p *PlaySession) NotifyUnpublish() error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
+	p.status("status", CodePlayUnpublish, p.req.StreamName+" is now unpublished.", nil)
+	return p.conn.Flush()
+}
+
+// Close ends playback politely: StreamEOF, NetStream.Play.Stop, flush,
+// half-close and a brief drain. Safe to call more than once.
+func (p *PlaySession) Close() error {
+	return p.closeWith(func() {
+		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
+		p.status("status", CodePlayStop, "Stopped playing "+p.req.StreamName+".", nil)
+	})
+}
+
+func (p *PlaySession) shutdown() { p.Close() }
+
+func formatMillis(ms float64) string { return strconv.FormatFloat(ms, 'f', -1, 64) + " ms" }

@@ -1,0 +1,210 @@
+package rtmp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/message"
+)
+
+// Kind says what a peer asked for.
+type Kind uint8
+
+// Request kinds.
+const (
+	KindPublish Kind = iota + 1
+	KindPlay
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindPublish:
+		return "publish"
+	case KindPlay:
+		return "play"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Status codes a server sends (onStatus "code" values).
+const (
+	CodeConnectSuccess   = "NetConnection.Connect.Success"
+	CodeConnectRejected  = "NetConnection.Connect.Rejected"
+	CodeReconnectRequest = "NetConnection.Connect.ReconnectRequest"
+	CodeCallFailed       = "NetConnection.Call.Failed"
+	CodePublishStart     = "NetStream.Publish.Start"
+	CodePublishBadName   = "NetStream.Publish.BadName"
+	CodePublishDenied    = "NetStream.Publish.Denied"
+	CodeUnpublishSuccess = "NetStream.Unpublish.Success"
+	CodePlayStart        = "NetStream.Play.Start"
+	CodePlayReset        = "NetStream.Play.Reset"
+	CodePlayStop         = "NetStream.Play.Stop"
+	CodePlayNotFound     = "NetStream.Play.StreamNotFound"
+	CodePlayUnpublish    = "NetStream.Play.UnpublishNotify"
+	CodePlayPublish      = "NetStream.Play.PublishNotify"
+	CodePlayComplete     = "NetStream.Play.Complete"
+	CodePauseNotify      = "NetStream.Pause.Notify"
+	CodeUnpauseNotify    = "NetStream.Unpause.Notify"
+	CodeSeekNotify       = "NetStream.Seek.Notify"
+	CodeDataStart        = "NetStream.Data.Start"
+)
+
+// Request is a peer that connected and announced publish or play. The
+// handler accepts it (AcceptPublish, AcceptPlay) or rejects it (Reject);
+// one of them must be called, else the request is rejected when the handler
+// returns. A Request is used by one goroutine.
+type Request struct {
+	Kind Kind
+	// App is the connect command's app, e.g. "live" or "live/instance".
+	App string
+	// StreamName is the name given to publish or play, without its query.
+	StreamName string
+	// Query is the parsed query string of the stream name (stream keys and
+	// tokens ride there); RawQuery is it unparsed.
+	Query    url.Values
+	RawQuery string
+	// TcURL is the connect command's tcUrl.
+	TcURL string
+	// PublishType is "live", "record" or "append" (publish only).
+	PublishType string
+	// Start, Duration and Reset are the play arguments (play only), with the
+	// spec's defaults (-2, -1, true) where the peer left them out.
+	Start    float64
+	Duration float64
+	Reset    bool
+	// BufferLength is the SetBufferLength (ms) the player sent before play,
+	// if any.
+	BufferLength uint32
+	// StreamID is the message stream the publish or play came on.
+	StreamID uint32
+	// RemoteAddr is the peer's address.
+	RemoteAddr net.Addr
+	// ConnectObject is the whole connect command object; ConnectArgs the
+	// optional arguments after it.
+	ConnectObject amf0.Object
+	ConnectArgs   []amf0.Value
+	// Capabilities are the peer's Enhanced RTMP capabilities and object
+	// encoding, from connect.
+	Capabilities Capabilities
+
+	c       *serverConn
+	amf3    bool // the peer sends commands as AMF3 (type 17)
+	tx      float64
+	answer  sync.Once
+	decided bool
+}
+
+// Conn returns the connection, for low-level use.
+func (r *Request) Conn() *Conn { return r.c.conn }
+
+// ErrAnswered: the request was already accepted or rejected.
+var ErrAnswered = errors.New("rtmp: request already answered")
+
+// Reject refuses the request with an error onStatus and closes the
+// connection politely. An empty code picks NetStream.Publish.BadName for a
+// publisher and NetStream.Play.StreamNotFound for a player.
+func (r *Request) Reject(code, description string) error {
+	if r.decided {
+		return ErrAnswered
+	}
+	r.decided = true
+	if code == "" {
+		code = CodePlayNotFound
+		if r.Kind == KindPublish {
+			code = CodePublishBadName
+		}
+	}
+	if description == "" {
+		description = "rejected"
+	}
+	conn := r.c.conn
+	r.c.sendStatus(r.StreamID, r.amf3, "error", code, description, nil)
+	if r.Kind == KindPublish {
+		// FFmpeg and OBS expect _error for the publish transaction too in
+		// some versions; the onStatus error is what they act on.
+	}
+	conn.Flush()
+	r.c.politeClose()
+	return nil
+}
+
+// finish runs when the handler returns: an unanswered request is rejected,
+// an open session is closed politely.
+func (r *Request) finish() {
+	if !r.decided {
+		r.Reject("", "not accepted")
+		return
+	}
+	r.c.mu.Lock()
+	sess := r.c.session
+	r.c.mu.Unlock()
+	if sess != nil {
+		sess.shutdown()
+	}
+}
+
+// splitName separates a stream name from its query string.
+func splitName(s string) (name, raw string, q url.Values) {
+	name, raw, _ = strings.Cut(s, "?")
+	q, _ = url.ParseQuery(raw)
+	return name, raw, q
+}
+
+// politeClose half-closes after flushing and drains briefly, so a last
+// onStatus is not lost to a connection reset (a peer that still sends while
+// we close would get RST and may discard what we sent).
+func (c *serverConn) politeClose() {
+	conn := c.conn
+	conn.CloseWrite()
+	conn.SetReadDeadline(time.Now().Add(drainTime))
+	buf := make([]byte, 4096)
+	for {
+		if _, err := conn.NetConn().Read(buf); err != nil {
+			break
+		}
+	}
+	conn.Close()
+	c.release()
+}
+
+// drainThenClose waits, bounded, for the peer to close first, then closes.
+func (c *serverConn) drainThenClose() {
+	conn := c.conn
+	conn.SetReadDeadline(time.Now().Add(drainTime))
+	buf := make([]byte, 4096)
+	for {
+		if _, err := conn.NetConn().Read(buf); err != nil {
+			break
+		}
+	}
+	conn.Close()
+	c.release()
+}
+
+// drainTime bounds the drain after a half-close.
+const drainTime = 2 * time.Second
+
+// statusInfo builds an onStatus information object.
+func statusInfo(level, code, description string, extra amf0.Object) amf0.Object {
+	o := amf0.Object{{Key: "level", Value: level}, {Key: "code", Value: code}, {Key: "description", Value: description}}
+	return append(o, extra...)
+}
+
+// sendStatus queues onStatus on a message stream.
+func (c *serverConn) sendStatus(streamID uint32, amf3 bool, level, code, description string, extra amf0.Object) error {
+	return c.sendCommand(streamID, message.Command{AMF3: amf3, Name: "onStatus", Args: []amf0.Value{statusInfo(level, code, description, extra)}})
+}
+
+func (c *serverConn) sendCommand(streamID uint32, cmd message.Command) error {
+	csid := uint32(CSIDCommand)
+	if streamID != 0 {
+		csid = CSIDData
+	}
+	return c.conn.Write(csid, streamID, 0, cmd)
+}

@@ -1,0 +1,536 @@
+package rtmp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/chunk"
+	"github.com/ertmp/rtmp/handshake"
+	"github.com/ertmp/rtmp/message"
+)
+
+// startServer serves h on a loopback port; cleanup shuts it down.
+func startServer(t *testing.T, s *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+		if err := <-done; !errors.Is(err, ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		}
+	})
+	return ln.Addr().String()
+}
+
+// dialPeer connects a raw peer to addr and does the handshake.
+func dialPeer(t *testing.T, addr string) (*rawPeer, net.Conn) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := handshake.Client(nc, nil); err != nil {
+		t.Fatal(err)
+	}
+	return newRawPeer(t, nc), nc
+}
+
+func cmd(name string, tx float64, obj amf0.Value, args ...amf0.Value) message.Command {
+	return message.Command{Name: name, TransactionID: tx, Object: obj, Args: args}
+}
+
+// recvSkip reads the next message that is not an Acknowledgement.
+func (p *rawPeer) recvCommand() message.Command {
+	p.t.Helper()
+	m := p.recv()
+	c, ok := m.(message.Command)
+	if !ok {
+		p.t.Fatalf("got %#v, want a command", m)
+	}
+	return c
+}
+
+func statusCode(t *testing.T, c message.Command) string {
+	t.Helper()
+	if c.Name != "onStatus" {
+		t.Fatalf("got command %q, want onStatus", c.Name)
+	}
+	info, ok := c.ObjectArg(0)
+	if !ok {
+		t.Fatalf("onStatus without an info object: %#v", c)
+	}
+	code, _ := info.GetString("code")
+	return code
+}
+
+// connect sends connect and checks the server's answer, in order.
+func (p *rawPeer) connect(obj amf0.Object) message.Command {
+	p.t.Helper()
+	p.send(CSIDCommand, 0, 0, cmd("connect", 1, obj))
+	if m := p.recv(); m != (message.WindowAckSize{Size: DefaultWindowAckSize}) {
+		p.t.Fatalf("1st reply %#v, want Window Acknowledgement Size", m)
+	}
+	if m := p.recv(); m != (message.SetPeerBandwidth{Size: DefaultWindowAckSize, Limit: message.LimitDynamic}) {
+		p.t.Fatalf("2nd reply %#v, want Set Peer Bandwidth", m)
+	}
+	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamBegin(0)) {
+		p.t.Fatalf("3rd reply %#v, want StreamBegin 0", m)
+	}
+	res := p.recvCommand()
+	if res.Name != "_result" || res.TransactionID != 1 {
+		p.t.Fatalf("4th reply %#v, want _result 1", res)
+	}
+	if m := p.recv(); m != (message.SetChunkSize{Size: DefaultChunkSize}) {
+		p.t.Fatalf("5th reply %#v, want Set Chunk Size", m)
+	}
+	p.r.SetChunkSize(DefaultChunkSize)
+	return res
+}
+
+func (p *rawPeer) createStream() {
+	p.t.Helper()
+	p.send(CSIDCommand, 0, 0, cmd("createStream", 2, nil))
+	res := p.recvCommand()
+	if id, _ := res.NumberArg(0); res.Name != "_result" || res.TransactionID != 2 || id != 1 {
+		p.t.Fatalf("createStream answer %#v", res)
+	}
+}
+
+func (p *rawPeer) publish(name string) {
+	p.t.Helper()
+	p.connect(amf0.Object{{Key: "app", Value: "live"}, {Key: "tcUrl", Value: "rtmp://127.0.0.1/live"}})
+	p.send(CSIDCommand, 0, 0, cmd("releaseStream", 2, nil, name))
+	if res := p.recvCommand(); res.Name != "_result" {
+		p.t.Fatalf("releaseStream answer %#v", res)
+	}
+	p.send(CSIDCommand, 0, 0, cmd("FCPublish", 3, nil, name))
+	if res := p.recvCommand(); res.Name != "onFCPublish" {
+		p.t.Fatalf("FCPublish answer %#v, want onFCPublish", res)
+	}
+	if res := p.recvCommand(); res.Name != "_result" {
+		p.t.Fatalf("FCPublish answer %#v, want _result", res)
+	}
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("publish", 5, nil, name, "live"))
+}
+
+func TestServerPublishExchange(t *testing.T) {
+	got := make(chan *Request, 1)
+	packets := make(chan Packet, 16)
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		got <- r
+		ps, err := r.AcceptPublish()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		for {
+			pk, err := ps.ReadPacket()
+			if err != nil {
+				if err != io.EOF {
+					t.Errorf("ReadPacket: %v", err)
+				}
+				close(packets)
+				return
+			}
+			packets <- pk
+		}
+	})}
+	addr := startServer(t, s)
+	p, nc := dialPeer(t, addr)
+	p.publish("key?token=abc&x=1")
+	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamBegin(1)) {
+		t.Fatalf("after publish %#v, want StreamBegin 1", m)
+	}
+	if code := statusCode(t, p.recvCommand()); code != CodePublishStart {
+		t.Fatalf("status %q", code)
+	}
+	r := <-got
+	if r.Kind != KindPublish || r.App != "live" || r.StreamName != "key" || r.Query.Get("token") != "abc" || r.PublishType != "live" || r.TcURL != "rtmp://127.0.0.1/live" || r.StreamID != 1 {
+		t.Fatalf("request = %+v", r)
+	}
+
+	// Media, metadata and an aggregate come out in order, the aggregate
+	// split with timestamps rebased.
+	p.send(CSIDData, 1, 0, message.Data{Values: []amf0.Value{"@setDataFrame", "onMetaData", amf0.NewECMAArray(amf0.Property{Key: "width", Value: 640.0})}})
+	p.send(CSIDVideo, 1, 0, message.Video{Payload: []byte{0x17, 0, 0, 0, 0, 1}})
+	p.send(CSIDAudio, 1, 10, message.Audio{Payload: []byte{0xAF, 1, 2}})
+	agg, err := message.AppendAggregate(nil, []message.SubMessage{
+		{Type: message.TypeAudio, Timestamp: 1000, StreamID: 1, Payload: []byte{0xAF, 1, 3}},
+		{Type: message.TypeVideo, Timestamp: 1020, StreamID: 1, Payload: []byte{0x27, 1, 0, 0, 0, 9}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.send(CSIDVideo, 1, 40, message.Aggregate{Payload: agg})
+	p.send(CSIDCommand, 0, 0, cmd("FCUnpublish", 6, nil, "key"))
+	want := []Packet{
+		{Type: message.TypeDataAMF0},
+		{Type: message.TypeVideo, Timestamp: 0, Payload: []byte{0x17, 0, 0, 0, 0, 1}},
+		{Type: message.TypeAudio, Timestamp: 10, Payload: []byte{0xAF, 1, 2}},
+		{Type: message.TypeAudio, Timestamp: 40, Payload: []byte{0xAF, 1, 3}},
+		{Type: message.TypeVideo, Timestamp: 60, Payload: []byte{0x27, 1, 0, 0, 0, 9}},
+	}
+	for i, w := range want {
+		pk, ok := <-packets
+		if !ok {
+			t.Fatalf("packet %d missing", i)
+		}
+		if pk.Type != w.Type || pk.Timestamp != w.Timestamp || (w.Payload != nil && !reflect.DeepEqual(pk.Payload, w.Payload)) {
+			t.Fatalf("packet %d = %+v, want %+v", i, pk, w)
+		}
+	}
+	if _, ok := <-packets; ok {
+		t.Fatal("a packet after FCUnpublish")
+	}
+	_ = nc
+}
+
+func TestServerRejectPublish(t *testing.T) {
+	s := &Server{Handler: HandlerFunc(func(r *Request) { r.Reject("", "bad key") })}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	p.publish("nope")
+	c := p.recvCommand()
+	if code := statusCode(t, c); code != CodePublishBadName {
+		t.Fatalf("code %q", code)
+	}
+	info, _ := c.ObjectArg(0)
+	if d, _ := info.GetString("description"); d != "bad key" {
+		t.Fatalf("description %q", d)
+	}
+	if lvl, _ := info.GetString("level"); lvl != "error" {
+		t.Fatalf("level %q", lvl)
+	}
+	if _, err := p.r.ReadMessage(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after reject: %v, want EOF", err)
+	}
+}
+
+func TestServerPlayExchange(t *testing.T) {
+	events := make(chan Event, 8)
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		if r.Kind != KindPlay || r.StreamName != "cam" || r.BufferLength != 3000 || r.Start != -2 {
+			t.Errorf("request = %+v", r)
+		}
+		ps, err := r.AcceptPlay(&PlayOptions{Recorded: true})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		ps.WriteMetadata(0, message.Data{Values: []amf0.Value{"onMetaData", amf0.NewECMAArray()}})
+		ps.WritePacket(Packet{Type: message.TypeVideo, Timestamp: 33, Payload: []byte{0x17, 1, 0, 0, 0, 5}})
+		ps.Flush()
+		for {
+			ev, err := ps.ReadEvent()
+			if err != nil {
+				close(events)
+				ps.Close()
+				return
+			}
+			events <- ev
+			if ev.Kind == EventSeek {
+				ps.NotifySeek(ev.Millis)
+				ps.Close()
+			}
+		}
+	})}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	p.send(CSIDControl, 0, 0, message.NewSetBufferLength(1, 3000))
+	p.send(CSIDData, 1, 0, cmd("play", 4, nil, "cam"))
+	order := []any{message.NewStreamIsRecorded(1), message.NewStreamBegin(1), CodePlayReset, CodePlayStart}
+	for i, w := range order {
+		m := p.recv()
+		if code, ok := w.(string); ok {
+			if c, isCmd := m.(message.Command); !isCmd || statusCode(t, c) != code {
+				t.Fatalf("play reply %d = %#v, want %s", i, m, code)
+			}
+		} else if !reflect.DeepEqual(m, w) {
+			t.Fatalf("play reply %d = %#v, want %#v", i, m, w)
+		}
+	}
+	if d, ok := p.recv().(message.Data); !ok || !reflect.DeepEqual(d.Values[0], "|RtmpSampleAccess") {
+		t.Fatalf("want |RtmpSampleAccess, got %#v", d)
+	}
+	if d, ok := p.recv().(message.Data); !ok || !reflect.DeepEqual(d.Values[0], "onStatus") {
+		t.Fatalf("want NetStream.Data.Start, got %#v", d)
+	}
+	if d, ok := p.recv().(message.Data); !ok || !d.IsMetaData() {
+		t.Fatalf("want onMetaData, got %#v", d)
+	}
+	if v, ok := p.recv().(message.Video); !ok || len(v.Payload) != 6 {
+		t.Fatalf("want the video packet, got %#v", v)
+	}
+	p.send(CSIDData, 1, 0, cmd("pause", 0, nil, true, 1500.0))
+	p.send(CSIDData, 1, 0, cmd("receiveAudio", 0, nil, false))
+	p.send(CSIDData, 1, 0, cmd("seek", 0, nil, 5000.0))
+	wantEv := []Event{{Kind: EventBufferLength, Millis: 3000}, {Kind: EventPause, Paused: true, Millis: 1500}, {Kind: EventReceiveAudio}, {Kind: EventSeek, Millis: 5000}}
+	_ = wantEv
+	var gotEv []EventKind
+	for ev := range events {
+		gotEv = append(gotEv, ev.Kind)
+		if len(gotEv) == 3 {
+			break
+		}
+	}
+	if !reflect.DeepEqual(gotEv, []EventKind{EventPause, EventReceiveAudio, EventSeek}) {
+		t.Fatalf("events = %v", gotEv)
+	}
+	// Seek is answered: StreamEOF, StreamBegin, Seek.Notify, Play.Start;
+	// then Close: StreamEOF, Play.Stop, EOF.
+	seq := []any{message.NewStreamEOF(1), message.NewStreamBegin(1), CodeSeekNotify, CodePlayStart, message.NewStreamEOF(1), CodePlayStop}
+	for i, w := range seq {
+		m := p.recv()
+		if code, ok := w.(string); ok {
+			if c, isCmd := m.(message.Command); !isCmd || statusCode(t, c) != code {
+				t.Fatalf("reply %d = %#v, want %s", i, m, code)
+			}
+		} else if !reflect.DeepEqual(m, w) {
+			t.Fatalf("reply %d = %#v, want %#v", i, m, w)
+		}
+	}
+	if _, err := p.r.ReadMessage(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after close: %v, want EOF", err)
+	}
+}
+
+func TestServerSessionEvents(t *testing.T) {
+	ready := make(chan *PublishSession, 1)
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		ps, _ := r.AcceptPublish()
+		ready <- ps
+		for {
+			if _, err := ps.ReadPacket(); err != nil {
+				return
+			}
+		}
+	})}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	p.publish("k")
+	p.recv()
+	p.recvCommand()
+	ps := <-ready
+	ps.SendStreamDry()
+	ps.SendStreamIsRecorded()
+	ps.SendPingRequest(777)
+	ps.SendReconnectRequest("rtmp://other/live", "maintenance")
+	ps.SendReconnectRequest("", "")
+	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamDry(1)) {
+		t.Fatalf("%#v, want StreamDry", m)
+	}
+	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamIsRecorded(1)) {
+		t.Fatalf("%#v, want StreamIsRecorded", m)
+	}
+	if m := p.recv(); !reflect.DeepEqual(m, message.NewPingRequest(777)) {
+		t.Fatalf("%#v, want PingRequest", m)
+	}
+	c := p.recvCommand()
+	if statusCode(t, c) != CodeReconnectRequest {
+		t.Fatal("want ReconnectRequest")
+	}
+	info, _ := c.ObjectArg(0)
+	if u, _ := info.GetString("tcUrl"); u != "rtmp://other/live" {
+		t.Fatalf("tcUrl %q", u)
+	}
+	c = p.recvCommand()
+	info, _ = c.ObjectArg(0)
+	if _, has := info.Get("tcUrl"); statusCode(t, c) != CodeReconnectRequest || has {
+		t.Fatalf("reconnect without tcUrl = %#v", c)
+	}
+	// Close: StreamEOF, Unpublish.Success, then EOF.
+	go ps.Close()
+	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamEOF(1)) {
+		t.Fatalf("%#v, want StreamEOF", m)
+	}
+	if code := statusCode(t, p.recvCommand()); code != CodeUnpublishSuccess {
+		t.Fatalf("code %q", code)
+	}
+	if _, err := p.r.ReadMessage(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after close: %v", err)
+	}
+}
+
+func TestServerAMF3Commands(t *testing.T) {
+	got := make(chan *Request, 1)
+	s := &Server{Handler: HandlerFunc(func(r *Request) { got <- r; r.Reject("", "") })}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	c := cmd("connect", 1, amf0.Object{{Key: "app", Value: "vod"}, {Key: "objectEncoding", Value: 3.0}})
+	c.AMF3 = true
+	p.send(CSIDCommand, 0, 0, c)
+	for {
+		m := p.recv()
+		if res, ok := m.(message.Command); ok {
+			if res.Name != "_result" || !res.AMF3 {
+				t.Fatalf("answer %#v, want an AMF3 _result", res)
+			}
+			info, _ := res.ObjectArg(0)
+			if enc, _ := info.GetNumber("objectEncoding"); enc != 3 {
+				t.Fatalf("objectEncoding %v", enc)
+			}
+			break
+		}
+	}
+	p.recv() // Set Chunk Size
+	p.r.SetChunkSize(DefaultChunkSize)
+	play := cmd("play", 0, nil, amf0.AMF3{Value: "clip"})
+	play.AMF3 = true
+	p.send(CSIDData, 1, 0, play)
+	r := <-got
+	if r.App != "vod" || r.StreamName != "clip" || !r.Capabilities.AMF3() {
+		t.Fatalf("request = %+v", r)
+	}
+}
+
+func TestServerCapabilitiesAdvertised(t *testing.T) {
+	caps := &Capabilities{FourCCList: []string{"*"}, CapsEx: CapsReconnect | CapsMultitrack}
+	got := make(chan *Request, 1)
+	s := &Server{Capabilities: caps, Handler: HandlerFunc(func(r *Request) { got <- r; r.Reject("", "") })}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	res := p.connect(amf0.Object{{Key: "app", Value: "live"}, {Key: "fourCcList", Value: amf0.StrictArray{"hvc1"}}, {Key: "capsEx", Value: 2.0}})
+	props, _ := res.CommandObject()
+	sc := ParseCapabilities(props)
+	if !sc.Reconnect() || !sc.Multitrack() || len(sc.FourCCList) != 1 {
+		t.Fatalf("advertised %+v", sc)
+	}
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+	r := <-got
+	if !r.Capabilities.Multitrack() || !r.Capabilities.Enhanced {
+		t.Fatalf("peer caps %+v", r.Capabilities)
+	}
+}
+
+func TestServerStalledPeers(t *testing.T) {
+	s := &Server{HandshakeTimeout: 300 * time.Millisecond, RequestTimeout: 300 * time.Millisecond,
+		Handler: HandlerFunc(func(r *Request) { r.Reject("", "") })}
+	addr := startServer(t, s)
+	// One peer connects and sends nothing, another stops after the handshake.
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	_, mute := dialPeer(t, addr)
+	// A third peer is served at once.
+	start := time.Now()
+	p, _ := dialPeer(t, addr)
+	p.publish("k")
+	if code := statusCode(t, p.recvCommand()); code != CodePublishBadName {
+		t.Fatalf("code %q", code)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("served after %v", d)
+	}
+	// The stalled ones are dropped after their timeouts.
+	for _, c := range []net.Conn{silent, mute} {
+		c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		buf := make([]byte, 4096)
+		var err error
+		for err == nil {
+			_, err = c.Read(buf)
+		}
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatal("a stalled peer was not dropped")
+		}
+	}
+}
+
+func TestServerProtocolErrors(t *testing.T) {
+	s := &Server{Handler: HandlerFunc(func(r *Request) { t.Error("handler called") })}
+	addr := startServer(t, s)
+	for name, first := range map[string]message.Message{
+		"publish before connect": cmd("publish", 1, nil, "k"),
+		"garbage command":        message.Raw{TypeID: message.TypeCommandAMF0, Payload: []byte{0x02, 0xff}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, _ := dialPeer(t, addr)
+			p.send(CSIDCommand, 0, 0, first)
+			if _, err := p.r.ReadMessage(); err == nil {
+				t.Fatal("connection not closed")
+			}
+		})
+	}
+}
+
+func TestServerShutdownNoLeaks(t *testing.T) {
+	before := runtime.NumGoroutine()
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		ps, err := r.AcceptPlay(nil)
+		if err != nil {
+			return
+		}
+		<-ps.Done()
+	})}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	var peers []*rawPeer
+	for i := 0; i < 3; i++ {
+		p, _ := dialPeer(t, ln.Addr().String())
+		p.connect(amf0.Object{{Key: "app", Value: "live"}})
+		p.createStream()
+		p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+		peers = append(peers, p)
+	}
+	for _, p := range peers { // wait until each play started
+		for {
+			if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == CodePlayStart {
+				break
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-done; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+	// Players were told: StreamEOF then Play.Stop.
+	for _, p := range peers {
+		sawEOF := false
+		for {
+			cm, err := p.r.ReadMessage()
+			if err != nil {
+				break
+			}
+			if m, _ := message.Decode(message.Type(cm.TypeID), cm.Payload); reflect.DeepEqual(m, message.NewStreamEOF(1)) {
+				sawEOF = true
+			}
+		}
+		if !sawEOF {
+			t.Error("a player saw no StreamEOF at shutdown")
+		}
+	}
+	for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after Shutdown\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+	_ = chunk.DefaultChunkSize
+}

@@ -1,0 +1,306 @@
+package rtmp
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/chunk"
+	"github.com/ertmp/rtmp/message"
+)
+
+// Packet is one message of a stream: audio, video, data (metadata and other
+// data frames), a command or call, or a shared object message. Its Payload
+// belongs to the receiver.
+type Packet struct {
+	Type      message.Type
+	Timestamp uint32
+	Payload   []byte
+}
+
+// Message decodes the payload (see message.Decode; the result aliases the
+// packet).
+func (p Packet) Message() (message.Message, error) { return message.Decode(p.Type, p.Payload) }
+
+// IsMedia reports audio or video.
+func (p Packet) IsMedia() bool { return p.Type == message.TypeAudio || p.Type == message.TypeVideo }
+
+// ErrSessionClosed is returned by a session's methods after Close.
+var ErrSessionClosed = errors.New("rtmp: session closed")
+
+// session is what publish and play sessions share: the connection, the
+// stream id, and a polite, idempotent close.
+type session struct {
+	c        *serverConn
+	conn     *Conn
+	streamID uint32
+	amf3     bool
+	closed   atomic.Bool
+	once     sync.Once
+	closeErr error
+}
+
+func (s *session) status(level, code, description string, extra amf0.Object) error {
+	return s.c.sendStatus(s.streamID, s.amf3, level, code, description, extra)
+}
+
+func (s *session) writeControl(m message.Message) error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	if err := s.conn.Write(CSIDControl, 0, 0, m); err != nil {
+		return err
+	}
+	return s.conn.Flush()
+}
+
+// SendPingRequest sends a PingRequest with the given timestamp; the peer's
+// PingResponse arrives as an event (play) or is consumed (publish).
+func (s *session) SendPingRequest(timestamp uint32) error {
+	return s.writeControl(message.NewPingRequest(timestamp))
+}
+
+// SendStreamDry tells the peer no data is flowing for now.
+func (s *session) SendStreamDry() error { return s.writeControl(message.NewStreamDry(s.streamID)) }
+
+// SendStreamIsRecorded tells the peer the stream is recorded.
+func (s *session) SendStreamIsRecorded() error {
+	return s.writeControl(message.NewStreamIsRecorded(s.streamID))
+}
+
+// SendReconnectRequest asks the peer to reconnect (Enhanced RTMP v2,
+// "Reconnect Request"): a NetConnection onStatus with code
+// NetConnection.Connect.ReconnectRequest and, when given, the tcUrl to
+// reconnect to and a description.
+func (s *session) SendReconnectRequest(tcURL, description string) error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	var extra amf0.Object
+	if tcURL != "" {
+		extra = append(extra, amf0.Property{Key: "tcUrl", Value: tcURL})
+	}
+	if description == "" {
+		description = "reconnect requested"
+	}
+	if err := s.c.sendStatus(0, s.amf3, "status", CodeReconnectRequest, description, extra); err != nil {
+		return err
+	}
+	return s.conn.Flush()
+}
+
+// Call sends a command to the peer on the NetConnection: a named call with
+// arguments and a transaction id (0 when no answer is wanted).
+func (s *session) Call(name string, tx float64, args ...amf0.Value) error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	if err := s.c.sendCommand(0, message.Command{AMF3: s.amf3, Name: name, TransactionID: tx, Args: args}); err != nil {
+		return err
+	}
+	return s.conn.Flush()
+}
+
+// Reply answers a call of the peer that had a transaction id, with _result
+// (or _error when failed is true).
+func (s *session) Reply(tx float64, failed bool, args ...amf0.Value) error {
+	name := "_result"
+	if failed {
+		name = "_error"
+	}
+	return s.Call(name, tx, append([]amf0.Value{nil}, args...)...)
+}
+
+// SetReadDeadline sets a deadline for the session's reads.
+func (s *session) SetReadDeadline(t time.Time) error { return s.conn.SetReadDeadline(t) }
+
+// RemoteAddr returns the peer's address.
+func (s *session) BytesRead() uint64    { return s.conn.BytesRead() }
+func (s *session) BytesWritten() uint64 { return s.conn.BytesWritten() }
+
+// closeWith sends the closing messages once, then closes politely.
+func (s *session) closeWith(send func()) error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		send()
+		s.closeErr = s.conn.Flush()
+		s.c.politeClose()
+	})
+	return s.closeErr
+}
+
+// PublishSession is an accepted publisher: ReadPacket yields its audio,
+// video, data, commands and shared object messages, aggregates split in
+// order. One goroutine reads; the Send methods and Close may be called from
+// another.
+type PublishSession struct {
+	session
+	req *Request
+	// read side, owned by the reading goroutine
+	pending []Packet // sub-messages of an aggregate not yet returned
+	frames  []message.Data
+	// eof is set by the reading goroutine when the publisher unpublished or
+	// closed; Close reads it from any goroutine.
+	eof atomic.Bool
+	fmu sync.Mutex
+}
+
+// AcceptPublish accepts a publisher: StreamBegin, then onStatus
+// NetStream.Publish.Start.
+func (r *Request) AcceptPublish() (*PublishSession, error) {
+	if r.Kind != KindPublish {
+		return nil, errors.New("rtmp: AcceptPublish on a play request")
+	}
+	if r.decided {
+		return nil, ErrAnswered
+	}
+	r.decided = true
+	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3}}
+	r.c.setSession(ps) // before anything is sent: see AcceptPlay
+	ps.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
+	ps.status("status", CodePublishStart, r.StreamName+" is now published", amf0.Object{{Key: "details", Value: r.StreamName}})
+	if err := ps.conn.Flush(); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// Request returns the request the session answered.
+func (p *PublishSession) Request() *Request { return p.req }
+
+// ReadPacket returns the next packet. It returns io.EOF when the publisher
+// unpublishes (FCUnpublish, closeStream, deleteStream) or closes the
+// connection between messages.
+func (p *PublishSession) ReadPacket() (Packet, error) {
+	for {
+		if len(p.pending) > 0 {
+			pk := p.pending[0]
+			p.pending = p.pending[1:]
+			return pk, nil
+		}
+		if p.eof.Load() {
+			return Packet{}, io.EOF
+		}
+		m, err := p.conn.ReadMessage()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				p.eof.Store(true)
+				return Packet{}, io.EOF
+			}
+			return Packet{}, err
+		}
+		t := message.Type(m.TypeID)
+		switch t {
+		case message.TypeAudio, message.TypeVideo:
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, nil
+		case message.TypeAggregate:
+			if err := p.splitAggregate(m); err != nil {
+				return Packet{}, err
+			}
+		case message.TypeDataAMF0, message.TypeDataAMF3:
+			payload := p.conn.Detach()
+			if d, err := message.UnmarshalData(t, payload); err == nil {
+				p.keepDataFrame(d)
+			}
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: payload}, nil
+		case message.TypeCommandAMF0, message.TypeCommandAMF3:
+			payload := p.conn.Detach()
+			cmd, err := message.UnmarshalCommand(t, payload)
+			if err != nil {
+				return Packet{}, err
+			}
+			switch cmd.Name {
+			case "FCUnpublish", "closeStream", "deleteStream":
+				p.eof.Store(true)
+				if cmd.Name == "FCUnpublish" && cmd.TransactionID != 0 {
+					p.c.reply(p.amf3, cmd.TransactionID, nil, amf0.Undefined{})
+				}
+				p.status("status", CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
+				p.conn.Flush()
+				return Packet{}, io.EOF
+			}
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: payload}, nil
+		case message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, nil
+		}
+	}
+}
+
+// splitAggregate queues the sub-messages of an aggregate, timestamps
+// rebased onto the aggregate's own (§7.1.6).
+func (p *PublishSession) splitAggregate(m chunk.Message) error {
+	payload := p.conn.Detach()
+	it := message.NewAggregateIterator(payload, m.Timestamp)
+	for it.Next() {
+		sub := it.Message()
+		pk := Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload}
+		if pk.Type == message.TypeDataAMF0 || pk.Type == message.TypeDataAMF3 {
+			if d, err := message.UnmarshalData(pk.Type, pk.Payload); err == nil {
+				p.keepDataFrame(d)
+			}
+		}
+		p.pending = append(p.pending, pk)
+	}
+	return it.Err()
+}
+
+// keepDataFrame stores @setDataFrame frames (unwrapped) by name and drops
+// them on @clearDataFrame, for late subscribers.
+func (p *PublishSession) keepDataFrame(d message.Data) {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	switch {
+	case d.IsSetDataFrame():
+		u := d.Unwrap()
+		name, _ := u.Name()
+		for i, f := range p.frames {
+			if n, _ := f.Name(); n == name {
+				p.frames[i] = u
+				return
+			}
+		}
+		p.frames = append(p.frames, u)
+	case d.IsClearDataFrame():
+		name, _ := d.Unwrap().Name()
+		for i, f := range p.frames {
+			if n, _ := f.Name(); n == name {
+				p.frames = append(p.frames[:i], p.frames[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// DataFrames returns the data frames the publisher set with @setDataFrame
+// and has not cleared (onMetaData first in arrival order), unwrapped: what a
+// server sends a late player.
+func (p *PublishSession) DataFrames() []message.Data {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	return append([]message.Data(nil), p.frames...)
+}
+
+// Close ends the session politely: StreamEOF, NetStream.Unpublish.Success,
+// flush, half-close, and a brief drain. After the publisher unpublished on
+// its own, the server lets it finish its teardown (deleteStream, its own
+// close) before closing, since some peers treat an early close as an
+// error. It is safe to call more than once.
+func (p *PublishSession) Close() error {
+	if p.eof.Load() {
+		p.once.Do(func() {
+			p.closed.Store(true)
+			p.closeErr = p.conn.Flush()
+			p.c.drainThenClose()
+		})
+		return p.closeErr
+	}
+	return p.closeWith(func() {
+		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
+		p.status("status", CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
+	})
+}
+
+func (p *PublishSession) shutdown() { p.Close() }
