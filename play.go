@@ -291,3 +291,24 @@ func (p *PlaySession) Close() error {
 func (p *PlaySession) shutdown() { p.Close() }
 
 func formatMillis(ms float64) string { return strconv.FormatFloat(ms, 'f', -1, 64) + " ms" }
+
+// StreamID returns the message stream the player plays on; a prepared
+// message must carry it.
+func (p *PlaySession) StreamID() uint32 { return p.streamID }
+
+// ChunkSize returns the chunk size the server writes to this player with; a
+// prepared message must be chunked at it.
+func (p *PlaySession) ChunkSize() uint32 { return p.conn.ChunkSize() }
+
+// WritePrepared queues a message chunked once for many players (see
+// chunk.NewPrepared): the fan-out path, with no per-player encoding. Its
+// chunk size and stream id must match ChunkSize and StreamID.
+func (p *PlaySession) WritePrepared(m *chunk.Prepared) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	return p.conn.WritePrepared(m)
+}
+
+// Capabilities returns the player's Enhanced RTMP capabilities.
+func (p *PlaySession) Capabilities() Capabilities { return p.req.Capabilities }

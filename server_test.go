@@ -534,3 +534,38 @@ func TestServerShutdownNoLeaks(t *testing.T) {
 	}
 	_ = chunk.DefaultChunkSize
 }
+
+func TestPlayWritePrepared(t *testing.T) {
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		ps, err := r.AcceptPlay(nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		m, err := chunk.NewPrepared(chunk.Message{CSID: CSIDVideo, Header: chunk.Header{Timestamp: 90, TypeID: uint8(message.TypeVideo), StreamID: ps.StreamID()}, Payload: make([]byte, 10000)}, ps.ChunkSize())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		ps.WritePrepared(m)
+		ps.Flush()
+		<-ps.Done()
+	})}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+	for {
+		cm, err := p.r.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if message.Type(cm.TypeID) == message.TypeVideo {
+			if len(cm.Payload) != 10000 || cm.Timestamp != 90 || cm.StreamID != 1 {
+				t.Fatalf("prepared video: %d bytes at %d on stream %d", len(cm.Payload), cm.Timestamp, cm.StreamID)
+			}
+			return
+		}
+	}
+}
