@@ -239,15 +239,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Close closes the listeners and every connection at once.
+// Close closes the listeners and every connection at once. Like
+// net/http's, it does not wait for handlers to return; Shutdown does.
 func (s *Server) Close() error {
 	s.closeListeners()
 	s.mu.Lock()
 	for c := range s.conns {
 		c.nc.Close()
+		c.release()
 	}
 	s.mu.Unlock()
-	s.connWG.Wait()
 	return nil
 }
 

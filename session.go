@@ -111,7 +111,7 @@ func (s *session) Reply(tx float64, failed bool, args ...amf0.Value) error {
 	if failed {
 		name = "_error"
 	}
-	return s.Call(name, tx, append([]amf0.Value{nil}, args...)...)
+	return s.Call(name, tx, args...)
 }
 
 // SetReadDeadline sets a deadline for the session's reads.
