@@ -191,7 +191,6 @@ func TestClientNoServer(t *testing.T) {
 	}
 }
 
-
 // A server that stops answering mid-stream: the player's read times out
 // with an error that says so.
 func TestClientServerStopsAnswering(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // called from others.
 type Player struct {
 	client
-	name    string
+	name string
 	// packets is sent to and closed by the reader goroutine only.
 	packets chan Packet
 	ended   bool // reader goroutine
