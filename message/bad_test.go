@@ -38,7 +38,6 @@ var badInputs = []struct {
 	{"data with a truncated string", TypeDataAMF0, hx("02 0010 6f6e"), ErrTruncated},
 	{"data with an unknown marker", TypeDataAMF0, hx("42"), errors.New("amf")},
 	{"command empty", TypeCommandAMF0, nil, ErrTruncated},
-	{"command name only", TypeCommandAMF0, hx(str("connect")), ErrTruncated},
 	{"command name a number", TypeCommandAMF0, hx(num(1), num(1), null), ErrMalformed},
 	{"command transaction id a string", TypeCommandAMF0, hx(str("connect"), str("1"), null), ErrMalformed},
 	{"command with truncated object", TypeCommandAMF0, hx(str("connect"), num(1), "03 0003 617070 02 0004 6c69"), ErrTruncated},
@@ -133,6 +132,8 @@ func TestGoldenTruncated(t *testing.T) {
 				// the whole.
 				c, isCommand := g.msg.(Command)
 				droppedNull := isCommand && c.Object == nil && n == len(g.wire)-1 && g.wire[n] == 0x05
+				// A name alone reads as transaction 0 with no object.
+				droppedNull = droppedNull || isCommand && c.TransactionID == 0 && c.Object == nil && len(c.Args) == 0
 				if equal(m, g.msg) && !droppedNull {
 					t.Errorf("prefix %d decodes to the whole golden", n)
 				}
@@ -367,5 +368,17 @@ func TestEncodeErrors(t *testing.T) {
 	m, err := Decode(TypeCommandAMF0, b)
 	if err != nil || m.(Command).Name != long {
 		t.Fatalf("long name decodes to %v", err)
+	}
+}
+
+// FFmpeg's server mode sends commands that are a name alone; they read as
+// transaction 0 rather than failing the connection.
+func TestCommandNameOnly(t *testing.T) {
+	m, err := Decode(TypeCommandAMF0, hx(str("onBWDone")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := m.(Command); !ok || c.Name != "onBWDone" || c.TransactionID != 0 || c.Object != nil || c.Args != nil {
+		t.Fatalf("decoded %#v", m)
 	}
 }

@@ -66,8 +66,10 @@ type Command struct {
 }
 
 // UnmarshalCommand decodes the payload of a command message of type
-// TypeCommandAMF0 or TypeCommandAMF3. The values must start with a string
-// and a number (ErrMalformed); a missing command object reads as nil.
+// TypeCommandAMF0 or TypeCommandAMF3. The values must start with a string,
+// then a number (ErrMalformed); a missing command object reads as nil. A
+// command that is only a name reads with transaction id 0: FFmpeg's server
+// mode sends such messages, and a peer must not fail on them.
 func UnmarshalCommand(t Type, b []byte) (Command, error) {
 	b, err := stripSelector(t, b)
 	if err != nil {
@@ -86,7 +88,7 @@ func UnmarshalCommand(t Type, b []byte) (Command, error) {
 		return Command{}, fieldErr(t, "command name", ErrMalformed)
 	}
 	if len(vs) < 2 {
-		return Command{}, fieldErr(t, "transaction id", ErrTruncated)
+		return c, nil
 	}
 	if c.TransactionID, ok = asNumber(vs[1]); !ok {
 		return Command{}, fieldErr(t, "transaction id", ErrMalformed)
