@@ -1,7 +1,9 @@
 // Command ertmp is the ertmp toolbox: a live RTMP server and the everyday
 // tools around it.
 //
-//	ertmp probe [-json] FILE.flv    report the streams of an FLV file
+//	ertmp publish [-re] [-loop N] FILE.flv URL   push a file
+//	ertmp play URL [-o FILE.flv] [-t DURATION]   pull a stream
+//	ertmp probe [-json] FILE.flv|URL             report streams
 package main
 
 import (
@@ -15,7 +17,9 @@ const usage = `ertmp: RTMP for Go
 usage: ertmp COMMAND [flags] [args]
 
 commands:
-  probe     report the streams, codecs and packets of an FLV file
+  publish   push an FLV file to an RTMP server
+  play      pull a stream from an RTMP server, optionally into an FLV file
+  probe     report the streams, codecs and packets of an FLV file or an RTMP stream
   version   print the version
 
 Run "ertmp COMMAND -h" for a command's flags.
@@ -38,8 +42,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "probe":
 		return probeCmd(args[1:], stdout, stderr)
-	case "serve", "publish", "play", "bench":
-		fmt.Fprintf(stderr, "ertmp %s: not in this build yet; the protocol layers it needs are being built\n", args[0])
+	case "publish":
+		return publishCmd(args[1:], stdout, stderr)
+	case "play":
+		return playCmd(args[1:], stdout, stderr)
+	case "serve", "bench":
+		fmt.Fprintf(stderr, "ertmp %s: not in this build yet\n", args[0])
 		return 2
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "ertmp", version)

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
+	"time"
+
+	rtmp "github.com/ertmp/rtmp"
 
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/internal/probe"
@@ -47,8 +52,10 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the report as JSON (schema below)")
 	maxTag := fs.Int("max-tag-size", flv.DefaultMaxTagSize, "largest tag accepted, in bytes")
+	dur := fs.Duration("t", 3*time.Second, "for a URL: how much media time to look at")
+	timeout := fs.Duration("timeout", 10*time.Second, "for a URL: time allowed to connect and start playing")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ertmp probe [-json] FILE.flv\n\nReports each stream or track of an FLV file: codec, picture size, track ids,\ntag counts by type and packet type, duration and metadata.\n\n")
+		fmt.Fprintf(stderr, "usage: ertmp probe [-json] FILE.flv | rtmp://host/app/stream\n\nReports each stream or track of an FLV file or RTMP stream (played for -t): codec,\npicture size, track ids, tag counts by type and packet type, duration and metadata.\n\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\n%s", probeSchema)
 	}
@@ -62,7 +69,15 @@ func probeCmd(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	rep, err := probeFile(fs.Arg(0), *maxTag)
+	var rep *probe.Report
+	var err error
+	if u, perr := rtmp.ParseURL(fs.Arg(0)); perr == nil {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		rep, err = probeURL(ctx, u.String(), *dur, *timeout)
+	} else {
+		rep, err = probeFile(fs.Arg(0), *maxTag)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ertmp probe: %v\n", err)
 		if rep == nil {
