@@ -75,26 +75,7 @@ func (p *Player) start(ctx context.Context) error {
 	if _, err := p.call(p.streamID, "play", false, p.name, start, duration, !p.cfg.NoReset); err != nil {
 		return err
 	}
-	for {
-		ev, err := p.nextEvent(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("rtmp: play: %w", ctx.Err())
-			}
-			return p.readErr("play")
-		}
-		switch {
-		case ev.Kind == EventStatus && ev.Code == CodePlayStart:
-			p.releaseEarly()
-			return nil
-		case ev.Kind == EventStatus && ev.Level == "error":
-			return &StatusError{Command: "play", Code: ev.Code, Description: ev.Description}
-		case ev.Kind == EventResult && ev.Command.Name == "_error":
-			info, _ := ev.Command.ObjectArg(0)
-			return statusError("play", info)
-		}
-		p.requeue(ev)
-	}
+	return p.awaitStart(ctx, "play", CodePlayStart)
 }
 
 // end closes the packet channel once; reader goroutine only.

@@ -60,35 +60,35 @@ func (p *Publisher) start(ctx context.Context) error {
 	if _, err := p.call(p.streamID, "publish", false, p.name, typ); err != nil {
 		return err
 	}
-	for {
-		ev, err := p.nextEvent(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("rtmp: publish: %w", ctx.Err())
-			}
-			return p.readErr("publish")
-		}
-		switch {
-		case ev.Kind == EventStatus && ev.Code == CodePublishStart:
-			p.releaseEarly()
-			return nil
-		case ev.Kind == EventStatus && ev.Level == "error":
-			return &StatusError{Command: "publish", Code: ev.Code, Description: ev.Description}
-		case ev.Kind == EventResult && ev.Command.Name == "_error":
-			info, _ := ev.Command.ObjectArg(0)
-			return statusError("publish", info)
-		}
-		// Other events before the start (onFCPublish, StreamBegin) are
-		// still there for ReadEvent.
-		p.requeue(ev)
-	}
+	return p.awaitStart(ctx, "publish", CodePublishStart)
 }
 
-// requeue keeps an event seen while waiting for the start, for ReadEvent.
-func (c *client) requeue(ev ClientEvent) {
-	c.mu.Lock()
-	c.early = append(c.early, ev)
-	c.mu.Unlock()
+// awaitStart waits for the onStatus that starts publish or play (code),
+// failing on an error status or an _error answer. Other events that arrive
+// meanwhile (onFCPublish, StreamBegin, ...) stay queued for ReadEvent.
+func (c *client) awaitStart(ctx context.Context, command, code string) error {
+	for {
+		ev, err := c.nextEvent(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("rtmp: %s: %w", command, ctx.Err())
+			}
+			return c.readErr(command)
+		}
+		switch {
+		case ev.Kind == EventStatus && ev.Code == code:
+			c.releaseEarly()
+			return nil
+		case ev.Kind == EventStatus && ev.Level == "error":
+			return &StatusError{Command: command, Code: ev.Code, Description: ev.Description}
+		case ev.Kind == EventResult && ev.Command.Name == "_error":
+			info, _ := ev.Command.ObjectArg(0)
+			return statusError(command, info)
+		}
+		c.mu.Lock()
+		c.early = append(c.early, ev)
+		c.mu.Unlock()
+	}
 }
 
 // readLoop reads what the server sends while publishing: statuses, answers,
