@@ -104,7 +104,7 @@ func readTags(t *testing.T, path string) []flv.Tag {
 // publish → server → play byte-exact (media tags, and onMetaData).
 func TestClientPublishPlayByteExact(t *testing.T) {
 	files, _ := filepath.Glob("testdata/eflv/*.flv")
-	files = append(files, "testdata/ffmpeg/multitrack.flv", "testdata/ffmpeg/hevc.flv", "testdata/ffmpeg/ac3.flv")
+	files = append(files, "testdata/ffmpeg/multitrack.flv", "testdata/ffmpeg/hevc.flv", "testdata/ffmpeg/ac3.flv", modExFile(t))
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			base, _, reqs := pipeHub(t)
@@ -433,4 +433,49 @@ func TestClientPlayerControls(t *testing.T) {
 		t.Fatalf("after seek: %+v, %v", pk, err)
 	}
 	play.Close()
+}
+
+// modExFile writes an FLV file of Enhanced RTMP tags no encoder here makes:
+// ModEx TimestampOffsetNano on video and audio, a ManyTracksManyCodecs
+// video tag, and a ManyTracks audio tag.
+func modExFile(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "modex.flv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, _ := flv.NewWriter(f, flv.NewHeader(true, true))
+	add := func(typ flv.TagType, ts uint32, body []byte, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.WriteTag(flv.Tag{Type: typ, Timestamp: ts, Data: body})
+	}
+	v := flv.VideoTag{Enhanced: true, FrameType: flv.FrameKey, PacketType: flv.VideoCodedFrames, FourCC: flv.FourCCHEVC,
+		ModEx: flv.NanoOffset(123456), CompositionTime: 40, Data: []byte{0, 0, 0, 2, 0x26, 0x01}}
+	b, err := v.Append(nil)
+	add(flv.TagVideo, 0, b, err)
+	a := flv.AudioTag{SoundFormat: flv.SoundExHeader, PacketType: flv.AudioCodedFrames, FourCC: flv.FourCCOpus, ModEx: flv.NanoOffset(500), Data: []byte{0xF8, 0xFF}}
+	b, err = a.Append(nil)
+	add(flv.TagAudio, 20, b, err)
+	mv, err := flv.MultitrackVideo(flv.FrameInter, flv.VideoCodedFrames, flv.NanoOffset(7),
+		flv.Track{ID: 0, FourCC: flv.FourCCAVC, CompositionTime: -20, Data: []byte{0, 0, 0, 1, 0x41}},
+		flv.Track{ID: 1, FourCC: flv.FourCCAV1, Data: []byte{0x12, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = mv.Append(nil)
+	add(flv.TagVideo, 40, b, err)
+	ma, err := flv.MultitrackAudio(flv.AudioCodedFrames, nil,
+		flv.Track{ID: 0, FourCC: flv.FourCCAAC, Data: []byte{0x21}}, flv.Track{ID: 3, FourCC: flv.FourCCAAC, Data: []byte{0x22, 0x23}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err = ma.Append(nil)
+	add(flv.TagAudio, 41, b, err)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
