@@ -32,27 +32,27 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Status codes a server sends (onStatus "code" values).
+// Status codes a server sends (onStatus "code" values), from package message.
 const (
-	CodeConnectSuccess   = "NetConnection.Connect.Success"
-	CodeConnectRejected  = "NetConnection.Connect.Rejected"
-	CodeReconnectRequest = "NetConnection.Connect.ReconnectRequest"
-	CodeCallFailed       = "NetConnection.Call.Failed"
-	CodePublishStart     = "NetStream.Publish.Start"
-	CodePublishBadName   = "NetStream.Publish.BadName"
+	CodeConnectSuccess   = message.CodeConnectSuccess
+	CodeConnectRejected  = message.CodeConnectRejected
+	CodeReconnectRequest = message.CodeConnectReconnectRequest
+	CodeCallFailed       = message.CodeCallFailed
+	CodePublishStart     = message.CodePublishStart
+	CodePublishBadName   = message.CodePublishBadName
 	CodePublishDenied    = "NetStream.Publish.Denied"
-	CodeUnpublishSuccess = "NetStream.Unpublish.Success"
-	CodePlayStart        = "NetStream.Play.Start"
-	CodePlayReset        = "NetStream.Play.Reset"
-	CodePlayStop         = "NetStream.Play.Stop"
-	CodePlayNotFound     = "NetStream.Play.StreamNotFound"
-	CodePlayUnpublish    = "NetStream.Play.UnpublishNotify"
-	CodePlayPublish      = "NetStream.Play.PublishNotify"
-	CodePlayComplete     = "NetStream.Play.Complete"
-	CodePauseNotify      = "NetStream.Pause.Notify"
-	CodeUnpauseNotify    = "NetStream.Unpause.Notify"
-	CodeSeekNotify       = "NetStream.Seek.Notify"
-	CodeDataStart        = "NetStream.Data.Start"
+	CodeUnpublishSuccess = message.CodeUnpublishSuccess
+	CodePlayStart        = message.CodePlayStart
+	CodePlayReset        = message.CodePlayReset
+	CodePlayStop         = message.CodePlayStop
+	CodePlayNotFound     = message.CodePlayStreamNotFound
+	CodePlayUnpublish    = message.CodePlayUnpublishNotify
+	CodePlayPublish      = message.CodePlayPublishNotify
+	CodePlayComplete     = message.CodePlayComplete
+	CodePauseNotify      = message.CodePauseNotify
+	CodeUnpauseNotify    = message.CodeUnpauseNotify
+	CodeSeekNotify       = message.CodeSeekNotify
+	CodeDataStart        = message.CodeDataStart
 )
 
 // Request is a peer that connected and announced publish or play. The
