@@ -300,6 +300,10 @@ func TestClientAMF3MetadataAndAggregate(t *testing.T) {
 	if err := pub.WriteMetadata(0, amf0.Object{{Key: "width", Value: 1280.0}, {Key: "encoder", Value: "ertmp"}}, true); err != nil {
 		t.Fatal(err)
 	}
+	// Two more frames, one cleared again: onMetaData and onCuePoint remain.
+	pub.WriteData(0, message.Data{Values: []amf0.Value{"@setDataFrame", "onTextData", amf0.Object{}}})
+	pub.WriteData(0, message.Data{Values: []amf0.Value{"@setDataFrame", "onCuePoint", amf0.Object{}}})
+	pub.ClearDataFrame(0, "onTextData")
 	if err := pub.WriteAggregate([]rtmp.Packet{
 		{Type: message.TypeAudio, Timestamp: 100, Payload: []byte{0xAF, 1, 1}},
 		{Type: message.TypeVideo, Timestamp: 120, Payload: []byte{0x27, 1, 0, 0, 0, 2}},
@@ -311,12 +315,15 @@ func TestClientAMF3MetadataAndAggregate(t *testing.T) {
 	for pk := range got {
 		pks = append(pks, pk)
 	}
-	if len(pks) != 3 || pks[0].Type != message.TypeDataAMF3 || pks[1].Timestamp != 100 || pks[2].Timestamp != 120 || pks[2].Type != message.TypeVideo {
+	if len(pks) != 6 || pks[0].Type != message.TypeDataAMF3 || pks[4].Timestamp != 100 || pks[5].Timestamp != 120 || pks[5].Type != message.TypeVideo {
 		t.Fatalf("packets = %+v", pks)
 	}
 	fs := <-frames
-	if len(fs) != 1 {
-		t.Fatalf("data frames = %+v", fs)
+	if len(fs) != 2 {
+		t.Fatalf("data frames = %+v, want onMetaData and onCuePoint", fs)
+	}
+	if n, _ := fs[1].Name(); n != "onCuePoint" {
+		t.Fatalf("second frame %q", n)
 	}
 	md, ok := fs[0].MetaData()
 	if w, _ := md.GetNumber("width"); !ok || w != 1280 {

@@ -89,6 +89,8 @@ type Conn struct {
 	// readDeadline (Unix ns, 0 for none), when set, overrides ReadTimeout.
 	// Atomic: a closing goroutine sets it while the reader runs.
 	readDeadline atomic.Int64
+	// readTimeout is the idle timeout per ReadMessage, in ns (0: none).
+	readTimeout atomic.Int64
 
 	// Write side: guarded by wmu.
 	wmu       sync.Mutex
@@ -104,6 +106,7 @@ func NewConn(nc net.Conn, cfg *ConnConfig) *Conn {
 	if cfg != nil {
 		c.cfg = *cfg
 	}
+	c.readTimeout.Store(int64(c.cfg.readTimeout()))
 	c.r = chunk.NewReader(nc, &c.cfg.Reader)
 	if c.cfg.WriteBufferSize > 0 {
 		c.w = chunk.NewWriterSize(nc, c.cfg.WriteBufferSize)
@@ -144,11 +147,20 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	return c.nc.SetReadDeadline(t)
 }
 
+// SetReadTimeout changes the idle timeout of each ReadMessage; zero or
+// negative means none.
+func (c *Conn) SetReadTimeout(d time.Duration) {
+	c.readTimeout.Store(int64(max(d, 0)))
+	if d <= 0 && c.readDeadline.Load() == 0 {
+		c.nc.SetReadDeadline(time.Time{})
+	}
+}
+
 // ReadMessage returns the next message. Its Payload is valid until the next
 // call (see chunk.Reader.Detach to keep it).
 func (c *Conn) ReadMessage() (chunk.Message, error) {
 	if c.readDeadline.Load() == 0 {
-		if d := c.cfg.readTimeout(); d > 0 {
+		if d := time.Duration(c.readTimeout.Load()); d > 0 {
 			c.nc.SetReadDeadline(time.Now().Add(d))
 		}
 	}

@@ -98,6 +98,10 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 	if err := conn.Flush(); err != nil {
 		return nil, err
 	}
+	// A player that only watches may send nothing for a long time (its
+	// acknowledgements come every window); a dead one is found by the write
+	// timeout. So reads wait without an idle timeout.
+	conn.SetReadTimeout(0)
 	go p.readLoop()
 	return p, nil
 }
@@ -265,6 +269,17 @@ func (p *PlaySession) NotifySeek(ms float64) error {
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
 	p.status("status", CodeSeekNotify, "Seeking to "+formatMillis(ms)+".", nil)
 	p.status("status", CodePlayStart, "Started playing "+p.req.StreamName+".", nil)
+	return p.conn.Flush()
+}
+
+// NotifyPublish tells the player a publisher (re)started the stream:
+// StreamBegin and NetStream.Play.PublishNotify.
+func (p *PlaySession) NotifyPublish() error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
+	p.status("status", CodePlayPublish, p.req.StreamName+" is now published.", nil)
 	return p.conn.Flush()
 }
 

@@ -569,3 +569,46 @@ func TestPlayWritePrepared(t *testing.T) {
 		}
 	}
 }
+
+// A player that sends nothing is not dropped by the read timeout: it only
+// watches.
+func TestPlayerIdleNotDropped(t *testing.T) {
+	wrote := make(chan error, 1)
+	s := &Server{Conn: ConnConfig{ReadTimeout: 100 * time.Millisecond}, Handler: HandlerFunc(func(r *Request) {
+		ps, err := r.AcceptPlay(nil)
+		if err != nil {
+			return
+		}
+		select {
+		case <-ps.Done():
+			wrote <- errors.New("the player's session ended while it was idle")
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+		ps.NotifyPublish()
+		ps.WritePacket(Packet{Type: message.TypeAudio, Timestamp: 1, Payload: []byte{0xAF, 1}})
+		wrote <- ps.Flush()
+		<-ps.Done()
+	})}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	sawNotify := false
+	for {
+		m := p.recv()
+		if c, ok := m.(message.Command); ok && statusCode(t, c) == CodePlayPublish {
+			sawNotify = true
+		}
+		if _, ok := m.(message.Audio); ok {
+			break
+		}
+	}
+	if !sawNotify {
+		t.Fatal("no PublishNotify")
+	}
+}

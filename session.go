@@ -264,7 +264,14 @@ func (p *PublishSession) keepDataFrame(d message.Data) {
 		}
 		p.frames = append(p.frames, u)
 	case d.IsClearDataFrame():
-		name, _ := d.Unwrap().Name()
+		// "@clearDataFrame", name: the frame to clear is the argument.
+		if len(d.Values) < 2 {
+			return
+		}
+		name, ok := amf0.Resolve(d.Values[1]).(string)
+		if !ok {
+			return
+		}
 		for i, f := range p.frames {
 			if n, _ := f.Name(); n == name {
 				p.frames = append(p.frames[:i], p.frames[i+1:]...)
