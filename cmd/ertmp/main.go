@@ -1,6 +1,7 @@
 // Command ertmp is the ertmp toolbox: a live RTMP server and the everyday
 // tools around it.
 //
+//	ertmp serve [-listen :1935]                  the live server
 //	ertmp publish [-re] [-loop N] FILE.flv URL   push a file
 //	ertmp play URL [-o FILE.flv] [-t DURATION]   pull a stream
 //	ertmp probe [-json] FILE.flv|URL             report streams
@@ -17,6 +18,7 @@ const usage = `ertmp: RTMP for Go
 usage: ertmp COMMAND [flags] [args]
 
 commands:
+  serve     the live server: publishers in, any number of players out (rtmp://host/app/key)
   publish   push an FLV file to an RTMP server
   play      pull a stream from an RTMP server, optionally into an FLV file
   probe     report the streams, codecs and packets of an FLV file or an RTMP stream
@@ -46,7 +48,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return publishCmd(args[1:], stdout, stderr)
 	case "play":
 		return playCmd(args[1:], stdout, stderr)
-	case "serve", "bench":
+	case "serve":
+		return serveCmd(args[1:], stdout, stderr)
+	case "bench":
 		fmt.Fprintf(stderr, "ertmp %s: not in this build yet\n", args[0])
 		return 2
 	case "version", "-version", "--version":

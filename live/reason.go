@@ -1,0 +1,82 @@
+package live
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"syscall"
+
+	rtmp "github.com/ertmp/rtmp"
+)
+
+// Reason says why a session ended. Every session the Hub serves ends with
+// one; it reaches the log line, SessionInfo and the OnSessionEnd hook.
+type Reason uint8
+
+// Close reasons.
+const (
+	// ReasonNone: the session has not ended.
+	ReasonNone Reason = iota
+	// ReasonClientClosed: the peer unpublished, stopped playing or closed
+	// the connection.
+	ReasonClientClosed
+	// ReasonRejected: the request was refused (bad name, key in use,
+	// stream not found, limit reached, authorization failed).
+	ReasonRejected
+	// ReasonProtocolError: the peer broke the protocol, or the connection
+	// failed in a way that is not a clean close.
+	ReasonProtocolError
+	// ReasonTimeout: the peer sent nothing within the read timeout, or a
+	// write did not complete within the write timeout.
+	ReasonTimeout
+	// ReasonSlowConsumer: a player stayed behind the live stream (see
+	// Config.SlowConsumerTimeout) or overran its queue with data that cannot
+	// be dropped.
+	ReasonSlowConsumer
+	// ReasonPublisherGone: the publisher left and did not come back within
+	// Config.RepublishGrace.
+	ReasonPublisherGone
+	// ReasonShutdown: the hub shut down.
+	ReasonShutdown
+	// ReasonReplaced: a new publisher took the stream key over (see
+	// Config.ReplacePublisher).
+	ReasonReplaced
+)
+
+var reasonNames = [...]string{
+	ReasonNone:          "none",
+	ReasonClientClosed:  "client closed",
+	ReasonRejected:      "rejected",
+	ReasonProtocolError: "protocol error",
+	ReasonTimeout:       "timeout",
+	ReasonSlowConsumer:  "slow consumer",
+	ReasonPublisherGone: "publisher gone",
+	ReasonShutdown:      "shutdown",
+	ReasonReplaced:      "replaced",
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "reason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// reasonFor classifies the error that ended a session's reads or writes.
+// A clean end (io.EOF, a reset or a closed socket) is the client's doing; a
+// deadline is a timeout; anything else, a broken chunk stream or message
+// included, is a protocol error.
+func reasonFor(err error) Reason {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return ReasonClientClosed
+	case errors.As(err, &ne) && ne.Timeout():
+		return ReasonTimeout
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, rtmp.ErrSessionClosed):
+		return ReasonClientClosed
+	}
+	return ReasonProtocolError
+}
