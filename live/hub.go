@@ -251,6 +251,9 @@ func (h *Hub) servePublish(req *rtmp.Request, info *SessionInfo) {
 		info.Reason = r
 		return
 	}
+	// Players that were waiting for this publisher start with its first
+	// packet rather than from the cache: let them join first (bounded).
+	st.awaitWaitingPlayers(joinWait)
 	for {
 		pk, rerr := ps.ReadPacket()
 		if rerr != nil {

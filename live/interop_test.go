@@ -132,9 +132,9 @@ func sameTail(t *testing.T, src, got []pkt, name string) int {
 	return j
 }
 
-// FFmpeg publishes a 10 s file in real time; 20 FFmpeg players join at
-// different times and each must receive exactly the source from its first
-// key frame to the end.
+// FFmpeg publishes a 10 s file in real time; 20 players — FFmpeg and
+// `ertmp play`, alternating — join at different times and each must receive
+// exactly the source from its first key frame to the end.
 func TestInteropFFmpegFanout(t *testing.T) {
 	ffmpeg := interop.FFmpeg(t)
 	src := media10s(t, ffmpeg)
@@ -148,7 +148,11 @@ func TestInteropFFmpegFanout(t *testing.T) {
 	var procs []*interop.Process
 	for i := range players {
 		out := filepath.Join(dir, fmt.Sprintf("p%02d.flv", i))
-		procs = append(procs, interop.Start(t, ffmpeg, strings.Fields("-hide_banner -loglevel error -i "+url+" -c copy -f flv "+out)...))
+		if i%2 == 1 {
+			procs = append(procs, interop.Start(t, ertmpTool(t), "play", url, "-o", out))
+		} else {
+			procs = append(procs, interop.Start(t, ffmpeg, strings.Fields("-hide_banner -loglevel error -i "+url+" -c copy -f flv "+out)...))
+		}
 		time.Sleep(150 * time.Millisecond) // joins spread over 3 s of the stream
 	}
 	if err := pub.Wait(30 * time.Second); err != nil {

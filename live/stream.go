@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/message"
@@ -285,6 +286,25 @@ func (st *stream) reserve() error {
 	}
 	st.reserved++
 	return nil
+}
+
+// joinWait bounds how long a new publisher waits for the players that were
+// waiting for it to join.
+const joinWait = 500 * time.Millisecond
+
+// awaitWaitingPlayers returns once every reserved player has joined (or
+// given up), or after d.
+func (st *stream) awaitWaitingPlayers(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for {
+		st.mu.Lock()
+		waiting := st.reserved - len(st.subs)
+		st.mu.Unlock()
+		if waiting <= 0 || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (st *stream) unreserve() {

@@ -104,3 +104,8 @@ func ModuleRoot(t testing.TB) string {
 		dir = up
 	}
 }
+
+// Program is a tool at a known path, such as a binary a test built.
+func Program(name, path string, args ...string) Tool {
+	return Tool{Name: name, argv: append([]string{path}, args...)}
+}

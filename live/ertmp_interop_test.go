@@ -1,0 +1,137 @@
+package live
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ertmp/rtmp/flv"
+	"github.com/ertmp/rtmp/internal/interop"
+)
+
+var (
+	ertmpOnce sync.Once
+	ertmpPath string
+	ertmpErr  error
+)
+
+// ertmpTool builds cmd/ertmp once for the tests that run it as a peer.
+func ertmpTool(t *testing.T) interop.Tool {
+	t.Helper()
+	ertmpOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ertmp-bin")
+		if err != nil {
+			ertmpErr = err
+			return
+		}
+		ertmpPath = filepath.Join(dir, "ertmp")
+		out, err := exec.Command("go", "build", "-o", ertmpPath, "github.com/ertmp/rtmp/cmd/ertmp").CombinedOutput()
+		if err != nil {
+			ertmpErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if ertmpErr != nil {
+		t.Fatal(ertmpErr)
+	}
+	return interop.Program("ertmp", ertmpPath)
+}
+
+// mediaTagLines returns an FLV file's audio and video tags as "type ts
+// hex" lines.
+func mediaTagLines(t *testing.T, path string) []string {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := flv.NewReader(bytes.NewReader(src))
+	var out []string
+	for {
+		tag, err := r.ReadTag()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tag.Type == flv.TagAudio || tag.Type == flv.TagVideo {
+			out = append(out, fmt.Sprintf("%v %d %x", tag.Type, tag.Timestamp, tag.Data))
+		}
+	}
+}
+
+func sameMediaTags(t *testing.T, want, got string) {
+	t.Helper()
+	a, b := mediaTagLines(t, want), mediaTagLines(t, got)
+	if len(a) == 0 {
+		t.Fatal("no media tags in the source")
+	}
+	for i := range a {
+		if i >= len(b) {
+			t.Fatalf("%d of %d tags arrived", len(b), len(a))
+		}
+		if a[i] != b[i] {
+			t.Fatalf("tag %d differs:\n%.100s\n%.100s", i, a[i], b[i])
+		}
+	}
+	if len(a) != len(b) {
+		t.Fatalf("%d tags arrived, %d sent", len(b), len(a))
+	}
+}
+
+// playFirstErtmp starts `ertmp play` on a stream not yet published, so it
+// gets the stream from its start; the hub holds it until the publish.
+func playFirstErtmp(t *testing.T, sh *serverHub, name, out string) *interop.Process {
+	t.Helper()
+	pl := interop.Start(t, ertmpTool(t), "play", "rtmp://"+sh.addr+"/live/"+name, "-o", out)
+	sh.waitStream(t, name, func(StreamInfo) bool { return true }) // awaited by the player
+	return pl
+}
+
+// The Enhanced RTMP samples (AV1, Opus, HDR metadata) relay byte-exact from
+// `ertmp publish` through the hub to `ertmp play`.
+func TestInteropEFLVRelayByteExact(t *testing.T) {
+	ertmp := ertmpTool(t)
+	files, _ := filepath.Glob(filepath.Join(interop.ModuleRoot(t), "testdata/eflv/*.flv"))
+	if len(files) != 3 {
+		t.Fatalf("%d sample files", len(files))
+	}
+	for _, src := range files {
+		t.Run(filepath.Base(src), func(t *testing.T) {
+			sh := startHub(t, Config{})
+			name := strings.TrimSuffix(filepath.Base(src), ".flv")
+			out := filepath.Join(t.TempDir(), "played.flv")
+			pl := playFirstErtmp(t, sh, name, out)
+			interop.Run(t, time.Minute, ertmp, "publish", src, "rtmp://"+sh.addr+"/live/"+name)
+			if err := pl.Wait(20 * time.Second); err != nil {
+				t.Fatalf("ertmp play: %v\n%s", err, pl.Output)
+			}
+			sameMediaTags(t, src, out)
+		})
+	}
+}
+
+// A multitrack publish from FFmpeg 9 reaches a multitrack-capable player
+// (`ertmp play`, which advertises multitrack and every FourCC) whole: every
+// tag as FFmpeg 9 sends it (its own remux of the file is the reference).
+func TestInteropMultitrackWhole(t *testing.T) {
+	ff9 := interop.FFmpeg9(t, "ffmpeg")
+	src := filepath.Join(interop.ModuleRoot(t), "testdata/ffmpeg/multitrack.flv")
+	ref := filepath.Join(t.TempDir(), "ref.flv")
+	interop.Run(t, time.Minute, ff9, strings.Fields("-hide_banner -loglevel error -i "+src+" -map 0 -c copy -f flv "+ref)...)
+	sh := startHub(t, Config{})
+	out := filepath.Join(t.TempDir(), "played.flv")
+	pl := playFirstErtmp(t, sh, "multi", out)
+	interop.Run(t, time.Minute, ff9, strings.Fields("-hide_banner -loglevel error -i "+src+" -map 0 -c copy -rtmp_enhanced_codecs hvc1,avc1,Opus,mp4a -f flv rtmp://"+sh.addr+"/live/multi")...)
+	if err := pl.Wait(20 * time.Second); err != nil {
+		t.Fatalf("ertmp play: %v\n%s", err, pl.Output)
+	}
+	sameMediaTags(t, ref, out)
+}
