@@ -98,6 +98,7 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	sendBuffer := byteSize(0)
 	fs.Var(&sendBuffer, "send-buffer", "socket send buffer per player, e.g. 256KiB (0: the OS's autotuning)")
 	fs.DurationVar(&c.hub.PingInterval, "ping-interval", live.DefaultPingInterval, "how often players are pinged (negative: never)")
+	fs.DurationVar(&c.hub.PingTimeout, "ping-timeout", 0, "longest a pinged player may stay silent before it is closed (0: three ping intervals)")
 	fs.IntVar(&c.hub.MaxStreams, "max-streams", live.DefaultMaxStreams, "most streams published at once (negative: no limit)")
 	fs.IntVar(&c.hub.MaxPlayers, "max-players", live.DefaultMaxPlayers, "most players of one stream (negative: no limit)")
 	fs.BoolVar(&c.hub.ForwardUndeclared, "forward-undeclared", false, "send Enhanced RTMP codecs to players that declared no Enhanced RTMP capability")
