@@ -135,3 +135,72 @@ func TestInteropMultitrackWhole(t *testing.T) {
 	}
 	sameMediaTags(t, ref, out)
 }
+
+// enhancedCopy rewrites an H.264/AAC FLV file's media tags as Enhanced RTMP
+// avc1 and mp4a tags.
+func enhancedCopy(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := flv.NewReader(bytes.NewReader(b))
+	h, _ := r.ReadHeader()
+	f, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, _ := flv.NewWriter(f, h)
+	defer w.Flush()
+	for {
+		tag, err := r.ReadTag()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch tag.Type {
+		case flv.TagVideo:
+			var v flv.VideoTag
+			v.Unmarshal(tag.Data)
+			pt := map[flv.AVCPacketType]flv.VideoPacketType{flv.AVCSequenceHeader: flv.VideoSequenceStart, flv.AVCNALU: flv.VideoCodedFrames, flv.AVCEndOfSequence: flv.VideoSequenceEnd}[v.AVCPacketType]
+			e := flv.VideoTag{Enhanced: true, FrameType: v.FrameType, PacketType: pt, FourCC: flv.FourCCAVC, CompositionTime: v.CompositionTime, Data: v.Data}
+			tag.Data, _ = e.Append(nil)
+		case flv.TagAudio:
+			var a flv.AudioTag
+			a.Unmarshal(tag.Data)
+			pt := flv.AudioCodedFrames
+			if a.AACPacketType == flv.AACSequenceHeader {
+				pt = flv.AudioSequenceStart
+			}
+			e := flv.AudioTag{SoundFormat: flv.SoundExHeader, PacketType: pt, FourCC: flv.FourCCAAC, Data: a.Data}
+			tag.Data, _ = e.Append(nil)
+		}
+		w.WriteTag(tag)
+	}
+}
+
+// A publisher sending Enhanced RTMP avc1 and mp4a reaches a legacy player
+// (FFmpeg 5.1, which declares no Enhanced RTMP) as legacy AVC and AAC: the
+// packets it saves equal the original legacy file's.
+func TestInteropEnhancedToLegacyPlayer(t *testing.T) {
+	ffmpeg := interop.FFmpeg(t)
+	src := filepath.Join(interop.ModuleRoot(t), "testdata/ffmpeg/h264_aac.flv")
+	enh := filepath.Join(t.TempDir(), "enhanced.flv")
+	enhancedCopy(t, src, enh)
+	sh := startHub(t, Config{})
+	out := filepath.Join(t.TempDir(), "legacy.flv")
+	pl := interop.Start(t, ffmpeg, strings.Fields("-hide_banner -loglevel error -i rtmp://"+sh.addr+"/live/enh -map 0:v -map 0:a -c copy -f flv "+out)...)
+	sh.waitStream(t, "enh", func(StreamInfo) bool { return true })
+	interop.Run(t, time.Minute, ertmpTool(t), "publish", enh, "rtmp://"+sh.addr+"/live/enh")
+	if err := pl.Wait(30 * time.Second); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, pl.Output)
+	}
+	want := interop.FrameMD5(t, ffmpeg, src)
+	got := interop.FrameMD5(t, ffmpeg, out)
+	if len(want) == 0 || strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Fatalf("the legacy player's %d packets differ from the source's %d", len(got), len(want))
+	}
+}

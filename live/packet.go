@@ -53,6 +53,10 @@ type packet struct {
 	// tag (flv.VideoTag.TrackTag), for players that take the codec but not
 	// multitrack; nil when the tag has no track 0.
 	alt *packet
+	// legacy is the tag (or its track 0) in legacy FLV form when the codec
+	// has one — avc1 as AVC, mp4a as AAC, .mp3 as MP3 (flv Legacy) — for
+	// players that take neither the tag nor alt; nil otherwise.
+	legacy *packet
 	// hkey identifies a configuration packet's slot among the stream's
 	// kept headers (type, packet type, track).
 	hkey uint32
@@ -176,6 +180,7 @@ func classifyVideo(p *packet) (keep bool) {
 		p.flags |= fConfig
 	}
 	if !v.Multitrack {
+		p.setLegacyVideo(&v)
 		p.addCodec(v.FourCC)
 		if v.IsKeyFrame() {
 			p.flags |= fKey
@@ -204,6 +209,7 @@ func classifyVideo(p *packet) (keep bool) {
 					p.flags |= fKey
 					p.alt.flags |= fKey
 				}
+				p.setLegacyVideo(&one)
 			}
 		}
 	}
@@ -235,6 +241,7 @@ func classifyAudio(p *packet) (keep bool) {
 		p.flags |= fConfig
 	}
 	if !a.Multitrack {
+		p.setLegacyAudio(&a)
 		p.addCodec(a.FourCC)
 		if config {
 			p.hkey = headerKey(message.TypeAudio, uint8(a.PacketType), false, 0)
@@ -256,6 +263,7 @@ func classifyAudio(p *packet) (keep bool) {
 			if b, err := one.Append(make([]byte, 0, one.HeaderSize()+len(one.Data))); err == nil {
 				p.alt = &packet{typ: p.typ, ts: p.ts, payload: b, flags: p.flags&^fMultitrack | fEnhanced, ncodecs: 1}
 				p.alt.codecs[0] = tr.FourCC
+				p.setLegacyAudio(&one)
 			}
 		}
 	}
@@ -264,4 +272,33 @@ func classifyAudio(p *packet) (keep bool) {
 		return false
 	}
 	return config
+}
+
+// setLegacyVideo attaches the legacy form of an enhanced single-track tag.
+func (p *packet) setLegacyVideo(v *flv.VideoTag) {
+	l, ok := v.Legacy()
+	if !ok {
+		return
+	}
+	b, err := l.Append(make([]byte, 0, l.HeaderSize()+len(l.Data)))
+	if err != nil {
+		return
+	}
+	p.legacy = &packet{typ: p.typ, ts: p.ts, payload: b, flags: p.flags &^ (fEnhanced | fMultitrack | fManyCodecs)}
+	if l.IsKeyFrame() {
+		p.legacy.flags |= fKey
+	}
+}
+
+// setLegacyAudio is setLegacyVideo for audio.
+func (p *packet) setLegacyAudio(a *flv.AudioTag) {
+	l, ok := a.Legacy()
+	if !ok {
+		return
+	}
+	b, err := l.Append(make([]byte, 0, l.HeaderSize()+len(l.Data)))
+	if err != nil {
+		return
+	}
+	p.legacy = &packet{typ: p.typ, ts: p.ts, payload: b, flags: p.flags &^ (fEnhanced | fMultitrack | fManyCodecs)}
 }

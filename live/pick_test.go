@@ -117,12 +117,14 @@ func TestPick(t *testing.T) {
 	}
 	type want struct{ legacy, hevc, track1, many, opus string }
 	for name, w := range map[string]want{
-		"legacy":                        {"orig", "none", "none", "none", "none"},
+		// many's track 0 is avc1: players that take neither the tag nor
+		// track 0 as an enhanced tag get it as legacy AVC.
+		"legacy":                        {"orig", "none", "none", "legacy", "none"},
 		"undeclared, ForwardUndeclared": {"orig", "orig", "none", "alt", "orig"},
-		"hvc1 in fourCcList":            {"orig", "orig", "none", "none", "none"},
+		"hvc1 in fourCcList":            {"orig", "orig", "none", "legacy", "none"},
 		"avc1+hvc1, multitrack":         {"orig", "orig", "orig", "orig", "none"},
 		"avc1 only, info map":           {"orig", "none", "none", "alt", "none"},
-		"Opus audio map":                {"orig", "none", "none", "none", "orig"},
+		"Opus audio map":                {"orig", "none", "none", "legacy", "orig"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := newSubscriber(nil, &limits{}, nil)
@@ -140,6 +142,8 @@ func TestPick(t *testing.T) {
 						got = "orig"
 					case q != nil && q == c.p.alt:
 						got = "alt"
+					case q != nil && q == c.p.legacy:
+						got = "legacy"
 					case q != nil:
 						got = "other"
 					}

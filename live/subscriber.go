@@ -128,6 +128,8 @@ func (s *subscriber) takesAll(p *packet) bool {
 //     enhanced tag if they take that codec, else nothing: a player that
 //     cannot demultiplex tracks gets one track of each kind, the default
 //     one (Enhanced RTMP v2, "Track Ordering": track 0).
+//   - A player that takes none of these gets avc1, mp4a and .mp3 (alone
+//     or as track 0) rewritten as the legacy tags it can play.
 func (s *subscriber) pick(p *packet) *packet {
 	if p.flags&fEnhanced == 0 {
 		return p
@@ -136,7 +138,7 @@ func (s *subscriber) pick(p *packet) *packet {
 		if s.takesAll(p) {
 			return p
 		}
-		return nil
+		return p.legacy // avc1, mp4a, .mp3 in legacy form, or nothing
 	}
 	if s.multitrack && p.flags&fManyCodecs == 0 && s.takesAll(p) {
 		return p
@@ -144,7 +146,7 @@ func (s *subscriber) pick(p *packet) *packet {
 	if p.alt != nil && s.takesAll(p.alt) {
 		return p.alt
 	}
-	return nil
+	return p.legacy
 }
 
 // push queues e and wakes the writer; the caller holds s.mu.

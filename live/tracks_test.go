@@ -16,7 +16,7 @@ func TestTrackSelection(t *testing.T) {
 	hevcSeq := exVideo(t, flv.VideoTag{Enhanced: true, FrameType: flv.FrameKey, PacketType: flv.VideoSequenceStart, FourCC: flv.FourCCHEVC, Data: []byte{1, 2, 3}})
 	opus1 := mtAudio(t, flv.AudioCodedFrames, flv.Track{FourCC: flv.FourCCOpus, ID: 1, Data: []byte{5, 5}})
 	avc2 := mtVideo(t, flv.FrameKey, flv.VideoCodedFrames, flv.Track{FourCC: flv.FourCCAVC, ID: 0, Data: []byte{7}}, flv.Track{FourCC: flv.FourCCAVC, ID: 1, Data: []byte{8}})
-	var avc2Track0 []byte
+	var avc2Track0, avc2Legacy []byte
 	{
 		var v flv.VideoTag
 		v.Unmarshal(avc2)
@@ -24,6 +24,8 @@ func TestTrackSelection(t *testing.T) {
 		it.Next()
 		one := v.TrackTag(it.Track())
 		avc2Track0, _ = one.Append(nil)
+		l, _ := one.Legacy()
+		avc2Legacy, _ = l.Append(nil)
 	}
 	type m struct {
 		typ  message.Type
@@ -46,8 +48,10 @@ func TestTrackSelection(t *testing.T) {
 		"multitrack": {FourCCList: []string{"*"}, CapsEx: rtmp.CapsMultitrack},
 	}
 	want := map[string][]string{
-		"legacy":     {string(aacSeq()), string(aacFrame(1)), string(aacFrame(2))},
-		"hvc1":       {string(aacSeq()), string(hevcSeq), string(hevcFrame(t, true, 1)), string(aacFrame(1)), string(hevcFrame(t, false, 2)), string(aacFrame(2))},
+		// Players that cannot take avc2's track 0 as an enhanced tag get it
+		// as legacy AVC.
+		"legacy":     {string(aacSeq()), string(aacFrame(1)), string(avc2Legacy), string(aacFrame(2))},
+		"hvc1":       {string(aacSeq()), string(hevcSeq), string(hevcFrame(t, true, 1)), string(aacFrame(1)), string(hevcFrame(t, false, 2)), string(avc2Legacy), string(aacFrame(2))},
 		"avc1":       {string(aacSeq()), string(aacFrame(1)), string(avc2Track0), string(aacFrame(2))},
 		"multitrack": nil,
 	}
