@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -136,38 +135,6 @@ func playFLV(path string, ps *rtmp.PlaySession) error {
 
 func ffargs(s string) []string { return strings.Fields(s) }
 
-// withData drops framemd5 lines of empty packets (the size is field 5).
-func withData(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		f := strings.Split(l, ",")
-		if len(f) >= 6 && strings.TrimSpace(f[4]) == "0" {
-			continue
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
-// sameHashes compares FFmpeg's per-packet hashes of two files. Packets of
-// size 0 are left out: FFmpeg's demuxer emits them for some configuration
-// tags, differently for a file and an RTMP input.
-func sameHashes(t *testing.T, ffmpeg interop.Tool, want, got string) {
-	t.Helper()
-	a := withData(interop.FrameMD5(t, ffmpeg, want))
-	b := withData(interop.FrameMD5(t, ffmpeg, got))
-	if len(a) == 0 {
-		t.Fatal("no packets in the source")
-	}
-	if !reflect.DeepEqual(a, b) {
-		n := 0
-		for n < len(a) && n < len(b) && a[n] == b[n] {
-			n++
-		}
-		t.Fatalf("per-packet hashes differ: %d and %d packets, first difference at %d", len(a), len(b), n)
-	}
-}
-
 func TestInteropFFmpegPublish(t *testing.T) {
 	ffmpeg := interop.FFmpeg(t)
 	src := filepath.Join(interop.ModuleRoot(t), "testdata/ffmpeg/h264_aac.flv")
@@ -183,7 +150,7 @@ func TestInteropFFmpegPublish(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the publish session did not end")
 	}
-	sameHashes(t, ffmpeg, src, out)
+	interop.SameHashes(t, ffmpeg, src, out)
 }
 
 func TestInteropFFmpegPlay(t *testing.T) {
@@ -196,53 +163,10 @@ func TestInteropFFmpegPlay(t *testing.T) {
 	if err := <-done; err != nil && !errors.Is(err, io.EOF) {
 		t.Fatalf("play session: %v", err)
 	}
-	sameHashes(t, ffmpeg, src, out)
+	interop.SameHashes(t, ffmpeg, src, out)
 }
 
 var _ = fmt.Sprint
-
-// mediaTags returns the audio and video tags of an FLV file, as
-// "type ts hex" lines, for an exact comparison.
-func mediaTags(t *testing.T, path string) []string {
-	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := flv.NewReader(bytes.NewReader(src))
-	var out []string
-	for {
-		tag, err := r.ReadTag()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tag.Type == flv.TagAudio || tag.Type == flv.TagVideo {
-			out = append(out, fmt.Sprintf("%v %d %x", tag.Type, tag.Timestamp, tag.Data))
-		}
-	}
-}
-
-func sameTags(t *testing.T, want, got string) {
-	t.Helper()
-	a, b := mediaTags(t, want), mediaTags(t, got)
-	if len(a) == 0 {
-		t.Fatal("no media tags in the source")
-	}
-	for i := range a {
-		if i >= len(b) {
-			t.Fatalf("only %d of %d tags arrived", len(b), len(a))
-		}
-		if a[i] != b[i] {
-			t.Fatalf("tag %d differs:\n%.120s\n%.120s", i, a[i], b[i])
-		}
-	}
-	if len(b) != len(a) {
-		t.Fatalf("%d tags arrived, %d sent", len(b), len(a))
-	}
-}
 
 // publishAndCompare has a peer publish src (with extra output flags) and
 // checks that the publish session read exactly the tags the same FFmpeg
@@ -265,7 +189,7 @@ func publishAndCompare(t *testing.T, ffmpeg interop.Tool, src, flags string) str
 	case <-time.After(10 * time.Second):
 		t.Fatal("the publish session did not end")
 	}
-	sameTags(t, ref, out)
+	interop.SameMediaTags(t, ref, out)
 	return out
 }
 
@@ -278,7 +202,7 @@ func playAndCompare(t *testing.T, ffmpeg interop.Tool, src string) {
 	base := serve(t, player(t, src, done))
 	interop.Run(t, 2*time.Minute, ffmpeg, ffargs("-hide_banner -loglevel error -i "+base+"/live/key -c copy -f flv "+out)...)
 	<-done
-	sameHashes(t, ffmpeg, src, out)
+	interop.SameHashes(t, ffmpeg, src, out)
 }
 
 func testdata(t *testing.T, name string) string {
@@ -338,7 +262,7 @@ func TestInteropGStreamerPublish(t *testing.T) {
 		t.Fatal("the publish session did not end")
 	}
 	// Every media tag, bytes and timestamp, as rtmp2sink's flvmux made it.
-	sameTags(t, ref, out)
+	interop.SameMediaTags(t, ref, out)
 }
 
 // A rejected FFmpeg publisher exits with an error within 2 seconds, and the
@@ -377,5 +301,5 @@ func TestInteropRejectedFFmpeg(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	sameHashes(t, ffmpeg, src, out)
+	interop.SameHashes(t, ffmpeg, src, out)
 }

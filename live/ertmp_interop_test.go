@@ -43,49 +43,6 @@ func ertmpTool(t *testing.T) interop.Tool {
 	return interop.Program("ertmp", ertmpPath)
 }
 
-// mediaTagLines returns an FLV file's audio and video tags as "type ts
-// hex" lines.
-func mediaTagLines(t *testing.T, path string) []string {
-	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := flv.NewReader(bytes.NewReader(src))
-	var out []string
-	for {
-		tag, err := r.ReadTag()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tag.Type == flv.TagAudio || tag.Type == flv.TagVideo {
-			out = append(out, fmt.Sprintf("%v %d %x", tag.Type, tag.Timestamp, tag.Data))
-		}
-	}
-}
-
-func sameMediaTags(t *testing.T, want, got string) {
-	t.Helper()
-	a, b := mediaTagLines(t, want), mediaTagLines(t, got)
-	if len(a) == 0 {
-		t.Fatal("no media tags in the source")
-	}
-	for i := range a {
-		if i >= len(b) {
-			t.Fatalf("%d of %d tags arrived", len(b), len(a))
-		}
-		if a[i] != b[i] {
-			t.Fatalf("tag %d differs:\n%.100s\n%.100s", i, a[i], b[i])
-		}
-	}
-	if len(a) != len(b) {
-		t.Fatalf("%d tags arrived, %d sent", len(b), len(a))
-	}
-}
-
 // playFirstErtmp starts `ertmp play` on a stream not yet published, so it
 // gets the stream from its start; the hub holds it until the publish.
 func playFirstErtmp(t *testing.T, sh *serverHub, name, out string) *interop.Process {
@@ -113,7 +70,7 @@ func TestInteropEFLVRelayByteExact(t *testing.T) {
 			if err := pl.Wait(20 * time.Second); err != nil {
 				t.Fatalf("ertmp play: %v\n%s", err, pl.Output)
 			}
-			sameMediaTags(t, src, out)
+			interop.SameMediaTags(t, src, out)
 		})
 	}
 }
@@ -133,7 +90,7 @@ func TestInteropMultitrackWhole(t *testing.T) {
 	if err := pl.Wait(20 * time.Second); err != nil {
 		t.Fatalf("ertmp play: %v\n%s", err, pl.Output)
 	}
-	sameMediaTags(t, ref, out)
+	interop.SameMediaTags(t, ref, out)
 }
 
 // enhancedCopy rewrites an H.264/AAC FLV file's media tags as Enhanced RTMP

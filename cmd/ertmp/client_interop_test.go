@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,32 +21,6 @@ import (
 
 func media(t *testing.T, name string) string {
 	return filepath.Join(interop.ModuleRoot(t), "testdata", "ffmpeg", name)
-}
-
-// withData drops framemd5 lines of empty packets (FFmpeg emits some for
-// configuration tags, differently for files and RTMP input).
-func withData(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		if f := strings.Split(l, ","); len(f) >= 6 && strings.TrimSpace(f[4]) == "0" {
-			continue
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
-func sameHashes(t *testing.T, ffmpeg interop.Tool, want, got string) {
-	t.Helper()
-	a := withData(interop.FrameMD5(t, ffmpeg, want))
-	b := withData(interop.FrameMD5(t, ffmpeg, got))
-	if len(a) == 0 || !reflect.DeepEqual(a, b) {
-		n := 0
-		for n < len(a) && n < len(b) && a[n] == b[n] {
-			n++
-		}
-		t.Fatalf("per-packet hashes differ: %d and %d packets, first difference at %d", len(a), len(b), n)
-	}
 }
 
 func runErtmp(t *testing.T, args ...string) string {
@@ -104,8 +77,8 @@ func TestPublishToNginx(t *testing.T) {
 	if err := <-published; err != nil {
 		t.Fatal(err)
 	}
-	want := withData(interop.FrameMD5(t, ffmpeg, media(t, "h264_aac.flv")))
-	got := withData(interop.FrameMD5(t, ffmpeg, out))
+	want := interop.WithData(interop.FrameMD5(t, ffmpeg, media(t, "h264_aac.flv")))
+	got := interop.WithData(interop.FrameMD5(t, ffmpeg, out))
 	if len(got) < 100 {
 		t.Fatalf("only %d packets pulled", len(got))
 	}
@@ -174,8 +147,8 @@ func TestPlayFromNginx(t *testing.T) {
 	publisher.Wait(20 * time.Second)
 	// nginx starts a late player at the next key frame; the source file has
 	// one every second. Compare from the played file's first packet on.
-	want := withData(interop.FrameMD5(t, ffmpeg, media(t, "h264_aac.flv")))
-	got := withData(interop.FrameMD5(t, ffmpeg, out))
+	want := interop.WithData(interop.FrameMD5(t, ffmpeg, media(t, "h264_aac.flv")))
+	got := interop.WithData(interop.FrameMD5(t, ffmpeg, out))
 	if len(got) < 20 {
 		t.Fatalf("only %d packets played", len(got))
 	}
@@ -221,7 +194,7 @@ func TestPublishToFFmpegListen(t *testing.T) {
 	if err := p.Wait(20 * time.Second); err != nil {
 		t.Fatalf("ffmpeg -listen: %v\n%s", err, p.Output.String())
 	}
-	sameHashes(t, ffmpeg, media(t, "h264_aac.flv"), out)
+	interop.SameHashes(t, ffmpeg, media(t, "h264_aac.flv"), out)
 }
 
 // ertmp publish of FFmpeg 9's Opus, FLAC and AC-3 files into FFmpeg 9 as a
@@ -236,7 +209,7 @@ func TestPublishEnhancedAudioToFFmpeg9(t *testing.T) {
 			if err := p.Wait(30 * time.Second); err != nil {
 				t.Fatalf("ffmpeg9 -listen: %v\n%s", err, p.Output.String())
 			}
-			sameHashes(t, ff9, media(t, f), out)
+			interop.SameHashes(t, ff9, media(t, f), out)
 		})
 	}
 }
