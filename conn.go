@@ -148,10 +148,15 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 }
 
 // SetReadTimeout changes the idle timeout of each ReadMessage; zero or
-// negative means none.
+// negative means none. It applies at once, to a read already waiting too.
 func (c *Conn) SetReadTimeout(d time.Duration) {
 	c.readTimeout.Store(int64(max(d, 0)))
-	if d <= 0 && c.readDeadline.Load() == 0 {
+	if c.readDeadline.Load() != 0 {
+		return // an explicit deadline wins
+	}
+	if d > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(d))
+	} else {
 		c.nc.SetReadDeadline(time.Time{})
 	}
 }

@@ -229,3 +229,25 @@ func TestConnSetChunkSizeAndCounters(t *testing.T) {
 		t.Fatalf("BytesWritten = %d", n)
 	}
 }
+
+// SetReadTimeout reaches a read that is already waiting.
+func TestConnSetReadTimeoutWhileReading(t *testing.T) {
+	a, _ := tcpPair(t)
+	c := NewConn(a, &ConnConfig{ReadTimeout: -1})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.ReadMessage()
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the read is waiting, with no deadline
+	c.SetReadTimeout(100 * time.Millisecond)
+	select {
+	case err := <-errc:
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("err = %v, want a timeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting read never timed out")
+	}
+}
