@@ -21,6 +21,7 @@ commands:
   serve     the live server: publishers in, any number of players out (rtmp://host/app/key)
   publish   push an FLV file to an RTMP server
   play      pull a stream from an RTMP server, optionally into an FLV file
+  bench     load a server: a synthetic stream to many players; throughput, loss, lag, CPU/Gbit
   probe     report the streams, codecs and packets of an FLV file or an RTMP stream
   version   print the version
 
@@ -51,8 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return serveCmd(args[1:], stdout, stderr)
 	case "bench":
-		fmt.Fprintf(stderr, "ertmp %s: not in this build yet\n", args[0])
-		return 2
+		return benchCmd(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "ertmp", version)
 		return 0
