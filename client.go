@@ -12,7 +12,6 @@ import (
 
 	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/amf3"
-	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/handshake"
 	"github.com/ertmp/rtmp/message"
 )
@@ -501,8 +500,6 @@ func (c *client) closeConn() error {
 	<-c.done
 	return err
 }
-
-var _ = chunk.DefaultChunkSize
 
 // releaseEarly puts the events seen while waiting for the start back in
 // front of the queue, for ReadEvent.

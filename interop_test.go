@@ -3,7 +3,6 @@ package rtmp_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -165,8 +164,6 @@ func TestInteropFFmpegPlay(t *testing.T) {
 	}
 	interop.SameHashes(t, ffmpeg, src, out)
 }
-
-var _ = fmt.Sprint
 
 // publishAndCompare has a peer publish src (with extra output flags) and
 // checks that the publish session read exactly the tags the same FFmpeg

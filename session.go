@@ -3,6 +3,7 @@ package rtmp
 import (
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,9 +118,12 @@ func (s *session) Reply(tx float64, failed bool, args ...amf0.Value) error {
 // SetReadDeadline sets a deadline for the session's reads.
 func (s *session) SetReadDeadline(t time.Time) error { return s.conn.SetReadDeadline(t) }
 
-// RemoteAddr returns the peer's address.
+// BytesRead and BytesWritten count the connection's bytes, headers included.
 func (s *session) BytesRead() uint64    { return s.conn.BytesRead() }
 func (s *session) BytesWritten() uint64 { return s.conn.BytesWritten() }
+
+// RemoteAddr returns the peer's address.
+func (s *session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
 
 // closeWith sends the closing messages once, then closes politely.
 func (s *session) closeWith(send func()) error {
