@@ -212,6 +212,18 @@ func (d *Decoder) objRef(u uint32, m Marker) (Value, error) {
 	return d.objs[i], nil
 }
 
+// typedRef resolves an object reference that must point at a T.
+func typedRef[T any](d *Decoder, u uint32, m Marker) (Value, error) {
+	v, err := d.objRef(u, m)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := v.(T); !ok {
+		return nil, d.badKind(m, v)
+	}
+	return v, nil
+}
+
 func (d *Decoder) badKind(m Marker, v Value) error {
 	return d.errorf(ErrBadReference, "%v reference to a %T", m, v)
 }
@@ -342,14 +354,7 @@ func (d *Decoder) date() (Value, error) {
 		return nil, err
 	}
 	if u&1 == 0 {
-		v, err := d.objRef(u, MarkerDate)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := v.(Date); !ok {
-			return nil, d.badKind(MarkerDate, v)
-		}
-		return v, nil
+		return typedRef[Date](d, u, MarkerDate)
 	}
 	f, err := d.double("date")
 	if err != nil {
@@ -368,14 +373,7 @@ func (d *Decoder) byteArray() (Value, error) {
 		return nil, err
 	}
 	if u&1 == 0 {
-		v, err := d.objRef(u, MarkerByteArray)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := v.(ByteArray); !ok {
-			return nil, d.badKind(MarkerByteArray, v)
-		}
-		return v, nil
+		return typedRef[ByteArray](d, u, MarkerByteArray)
 	}
 	b, err := d.bytes(int(u>>1), "byte-array")
 	if err != nil {
@@ -399,14 +397,7 @@ func (d *Decoder) array() (Value, error) {
 		return nil, err
 	}
 	if u&1 == 0 {
-		v, err := d.objRef(u, MarkerArray)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := v.(*Array); !ok {
-			return nil, d.badKind(MarkerArray, v)
-		}
-		return v, nil
+		return typedRef[*Array](d, u, MarkerArray)
 	}
 	dense := int(u >> 1)
 	if err := d.reserve(dense, 1, "array dense portion"); err != nil {
@@ -480,14 +471,7 @@ func (d *Decoder) object() (Value, error) {
 		return nil, err
 	}
 	if u&1 == 0 {
-		v, err := d.objRef(u, MarkerObject)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := v.(*Object); !ok {
-			return nil, d.badKind(MarkerObject, v)
-		}
-		return v, nil
+		return typedRef[*Object](d, u, MarkerObject)
 	}
 	var t *Traits
 	switch {
@@ -672,14 +656,7 @@ func (d *Decoder) vectorObject() (Value, error) {
 		return nil, err
 	}
 	if u&1 == 0 {
-		v, err := d.objRef(u, MarkerVectorObject)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := v.(*VectorObject); !ok {
-			return nil, d.badKind(MarkerVectorObject, v)
-		}
-		return v, nil
+		return typedRef[*VectorObject](d, u, MarkerVectorObject)
 	}
 	fixed, err := d.u8("fixed-vector")
 	if err != nil {
@@ -720,14 +697,7 @@ func (d *Decoder) dictionary() (Value, error) {
 		return nil, err
 	}
 	if u&1 == 0 {
-		v, err := d.objRef(u, MarkerDictionary)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := v.(*Dictionary); !ok {
-			return nil, d.badKind(MarkerDictionary, v)
-		}
-		return v, nil
+		return typedRef[*Dictionary](d, u, MarkerDictionary)
 	}
 	weak, err := d.u8("weak-keys")
 	if err != nil {
