@@ -202,9 +202,7 @@ func classifyVideo(p *packet) (keep bool) {
 		first = false
 		if tr.ID == 0 && p.alt == nil {
 			one := v.TrackTag(tr)
-			if b, err := one.Append(make([]byte, 0, one.HeaderSize()+len(one.Data))); err == nil {
-				p.alt = &packet{typ: p.typ, ts: p.ts, payload: b, flags: p.flags&^fMultitrack | fEnhanced, ncodecs: 1}
-				p.alt.codecs[0] = tr.FourCC
+			if p.alt = p.derive(&one, len(one.Data), p.flags&^fMultitrack|fEnhanced, tr.FourCC); p.alt != nil {
 				if v.IsKeyFrame() {
 					p.flags |= fKey
 					p.alt.flags |= fKey
@@ -260,9 +258,7 @@ func classifyAudio(p *packet) (keep bool) {
 		first = false
 		if tr.ID == 0 && p.alt == nil {
 			one := a.TrackTag(tr)
-			if b, err := one.Append(make([]byte, 0, one.HeaderSize()+len(one.Data))); err == nil {
-				p.alt = &packet{typ: p.typ, ts: p.ts, payload: b, flags: p.flags&^fMultitrack | fEnhanced, ncodecs: 1}
-				p.alt.codecs[0] = tr.FourCC
+			if p.alt = p.derive(&one, len(one.Data), p.flags&^fMultitrack|fEnhanced, tr.FourCC); p.alt != nil {
 				p.setLegacyAudio(&one)
 			}
 		}
@@ -274,31 +270,42 @@ func classifyAudio(p *packet) (keep bool) {
 	return config
 }
 
+// tagBody is an flv.VideoTag or flv.AudioTag to encode.
+type tagBody interface {
+	HeaderSize() int
+	Append([]byte) ([]byte, error)
+}
+
+// derive returns a packet carrying another encoding of p's message (track
+// 0 alone, or its legacy form) at p's timestamp, or nil if it does not
+// encode. fourcc, when set, is its only codec.
+func (p *packet) derive(t tagBody, dataLen int, flags pflags, fourcc flv.FourCC) *packet {
+	b, err := t.Append(make([]byte, 0, t.HeaderSize()+dataLen))
+	if err != nil {
+		return nil
+	}
+	d := &packet{typ: p.typ, ts: p.ts, payload: b, flags: flags}
+	if fourcc != 0 {
+		d.addCodec(fourcc)
+	}
+	return d
+}
+
+// legacyFlags are a derived legacy packet's flags.
+func (p *packet) legacyFlags() pflags { return p.flags &^ (fEnhanced | fMultitrack | fManyCodecs) }
+
 // setLegacyVideo attaches the legacy form of an enhanced single-track tag.
 func (p *packet) setLegacyVideo(v *flv.VideoTag) {
-	l, ok := v.Legacy()
-	if !ok {
-		return
-	}
-	b, err := l.Append(make([]byte, 0, l.HeaderSize()+len(l.Data)))
-	if err != nil {
-		return
-	}
-	p.legacy = &packet{typ: p.typ, ts: p.ts, payload: b, flags: p.flags &^ (fEnhanced | fMultitrack | fManyCodecs)}
-	if l.IsKeyFrame() {
-		p.legacy.flags |= fKey
+	if l, ok := v.Legacy(); ok {
+		if p.legacy = p.derive(&l, len(l.Data), p.legacyFlags(), 0); p.legacy != nil && l.IsKeyFrame() {
+			p.legacy.flags |= fKey
+		}
 	}
 }
 
 // setLegacyAudio is setLegacyVideo for audio.
 func (p *packet) setLegacyAudio(a *flv.AudioTag) {
-	l, ok := a.Legacy()
-	if !ok {
-		return
+	if l, ok := a.Legacy(); ok {
+		p.legacy = p.derive(&l, len(l.Data), p.legacyFlags(), 0)
 	}
-	b, err := l.Append(make([]byte, 0, l.HeaderSize()+len(l.Data)))
-	if err != nil {
-		return
-	}
-	p.legacy = &packet{typ: p.typ, ts: p.ts, payload: b, flags: p.flags &^ (fEnhanced | fMultitrack | fManyCodecs)}
 }
