@@ -131,10 +131,9 @@ type client struct {
 	mu      sync.Mutex
 	nextTx  float64
 	waiters map[float64]chan message.Command
-	events  []ClientEvent
+	events  *eventQueue[ClientEvent]
 	early   []ClientEvent // seen while waiting for publish or play to start
-	evWake  chan struct{}
-	err     error // why the reader stopped
+	err     error         // why the reader stopped
 	done    chan struct{}
 	closeMu sync.Once
 }
@@ -142,7 +141,7 @@ type client struct {
 const clientEventQueue = 256
 
 func newClient(u *URL, cfg *ClientConfig) *client {
-	c := &client{url: u, nextTx: 1, waiters: map[float64]chan message.Command{}, evWake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &client{url: u, nextTx: 1, waiters: map[float64]chan message.Command{}, events: newEventQueue[ClientEvent](clientEventQueue), done: make(chan struct{})}
 	if cfg != nil {
 		c.cfg = *cfg
 	}
@@ -344,42 +343,11 @@ func (c *client) createStream(ctx context.Context) error {
 }
 
 // pushEvent queues an event, dropping the oldest past the bound.
-func (c *client) pushEvent(ev ClientEvent) {
-	c.mu.Lock()
-	if len(c.events) >= clientEventQueue {
-		c.events = c.events[1:]
-	}
-	c.events = append(c.events, ev)
-	c.mu.Unlock()
-	select {
-	case c.evWake <- struct{}{}:
-	default:
-	}
-}
+func (c *client) pushEvent(ev ClientEvent) { c.events.push(ev) }
 
-// nextEvent returns the next queued event, or waits for one.
-func (c *client) nextEvent(ctx context.Context) (ClientEvent, error) {
-	for {
-		c.mu.Lock()
-		if len(c.events) > 0 {
-			ev := c.events[0]
-			c.events = c.events[1:]
-			c.mu.Unlock()
-			return ev, nil
-		}
-		err := c.err
-		c.mu.Unlock()
-		if err != nil {
-			return ClientEvent{}, err
-		}
-		select {
-		case <-c.evWake:
-		case <-c.done:
-		case <-ctx.Done():
-			return ClientEvent{}, ctx.Err()
-		}
-	}
-}
+// nextEvent returns the next queued event, or waits for one; once the
+// reader stopped, it returns why.
+func (c *client) nextEvent(ctx context.Context) (ClientEvent, error) { return c.events.next(ctx) }
 
 // handleCommand dispatches a command from the server: answers to waiters,
 // onStatus and calls to events. It returns the event it queued, if any.
@@ -450,6 +418,7 @@ func (c *client) stop(err error) {
 		c.err = err
 	}
 	c.mu.Unlock()
+	c.events.close(err)
 	c.closeMu.Do(func() { close(c.done) })
 }
 
@@ -505,9 +474,10 @@ func (c *client) closeConn() error {
 // front of the queue, for ReadEvent.
 func (c *client) releaseEarly() {
 	c.mu.Lock()
-	c.events = append(c.early, c.events...)
+	early := c.early
 	c.early = nil
 	c.mu.Unlock()
+	c.events.prepend(early)
 }
 
 // amf3Object converts AMF0 properties to an anonymous dynamic AMF3 object.

@@ -1,10 +1,10 @@
 package rtmp
 
 import (
+	"context"
 	"errors"
 	"io"
 	"strconv"
-	"sync"
 
 	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/chunk"
@@ -46,9 +46,9 @@ type Event struct {
 	Command message.Command
 }
 
-// eventQueue bounds what a player can queue between ReadEvent calls; past
+// playEventQueue bounds what a player can queue between ReadEvent calls; past
 // it the oldest events are dropped, so a player cannot grow memory.
-const eventQueue = 64
+const playEventQueue = 64
 
 // PlaySession is an accepted player. WritePacket and the Notify methods send
 // to it from one goroutine; ReadEvent returns what it sends, read by the
@@ -58,11 +58,8 @@ type PlaySession struct {
 	session
 	req *Request
 
-	mu      sync.Mutex
-	events  []Event
-	wake    chan struct{}
-	readErr error
-	done    chan struct{}
+	events *eventQueue[Event]
+	done   chan struct{}
 }
 
 // AcceptPlay accepts a player: StreamIsRecorded when recorded, StreamBegin,
@@ -80,7 +77,7 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 		opts = &PlayOptions{}
 	}
 	p := &PlaySession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3},
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		events: newEventQueue[Event](playEventQueue), done: make(chan struct{})}
 	// Registered before anything is sent, so a Shutdown from now on ends
 	// this session politely.
 	r.c.setSession(p)
@@ -170,43 +167,21 @@ func (p *PlaySession) command(cmd message.Command) (ev Event, end bool) {
 }
 
 func (p *PlaySession) push(ev Event, err error) {
-	p.mu.Lock()
 	if err != nil {
-		p.readErr = err
-	} else {
-		if len(p.events) >= eventQueue {
-			p.events = p.events[1:]
-		}
-		p.events = append(p.events, ev)
+		p.events.close(err)
+		return
 	}
-	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	p.events.push(ev)
 }
 
 // ReadEvent returns the player's next event. It returns io.EOF when the
 // player closes its stream or the connection.
 func (p *PlaySession) ReadEvent() (Event, error) {
-	for {
-		p.mu.Lock()
-		if len(p.events) > 0 {
-			ev := p.events[0]
-			p.events = p.events[1:]
-			p.mu.Unlock()
-			return ev, nil
-		}
-		err := p.readErr
-		p.mu.Unlock()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return Event{}, io.EOF
-			}
-			return Event{}, err
-		}
-		<-p.wake
+	ev, err := p.events.next(context.Background())
+	if errors.Is(err, io.EOF) {
+		return Event{}, io.EOF
 	}
+	return ev, err
 }
 
 // Done is closed when the player's side of the connection ends.

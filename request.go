@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ertmp/rtmp/amf0"
@@ -95,8 +94,6 @@ type Request struct {
 
 	c       *serverConn
 	amf3    bool // the peer sends commands as AMF3 (type 17)
-	tx      float64
-	answer  sync.Once
 	decided bool
 }
 
@@ -125,10 +122,6 @@ func (r *Request) Reject(code, description string) error {
 	}
 	conn := r.c.conn
 	r.c.sendStatus(r.StreamID, r.amf3, "error", code, description, nil)
-	if r.Kind == KindPublish {
-		// FFmpeg and OBS expect _error for the publish transaction too in
-		// some versions; the onStatus error is what they act on.
-	}
 	conn.Flush()
 	r.c.politeClose()
 	return nil
@@ -160,17 +153,8 @@ func splitName(s string) (name, raw string, q url.Values) {
 // onStatus is not lost to a connection reset (a peer that still sends while
 // we close would get RST and may discard what we sent).
 func (c *serverConn) politeClose() {
-	conn := c.conn
-	conn.CloseWrite()
-	conn.SetReadDeadline(time.Now().Add(drainTime))
-	buf := make([]byte, 4096)
-	for {
-		if _, err := conn.NetConn().Read(buf); err != nil {
-			break
-		}
-	}
-	conn.Close()
-	c.release()
+	c.conn.CloseWrite()
+	c.drainThenClose()
 }
 
 // drainThenClose waits, bounded, for the peer to close first, then closes.

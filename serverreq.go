@@ -78,7 +78,7 @@ func (c *serverConn) readRequest() (*Request, error) {
 				c.reply(amf3, cmd.TransactionID, nil, 0.0)
 			case "publish":
 				name, _ := argString(cmd.Args, 0)
-				req.Kind, req.StreamID, req.amf3, req.tx = KindPublish, m.StreamID, amf3, cmd.TransactionID
+				req.Kind, req.StreamID, req.amf3 = KindPublish, m.StreamID, amf3
 				req.StreamName, req.RawQuery, req.Query = splitName(name)
 				req.PublishType = "live"
 				if pt, ok := argString(cmd.Args, 1); ok && pt != "" {
@@ -87,7 +87,7 @@ func (c *serverConn) readRequest() (*Request, error) {
 				return req, conn.Flush()
 			case "play":
 				name, _ := argString(cmd.Args, 0)
-				req.Kind, req.StreamID, req.amf3, req.tx = KindPlay, m.StreamID, amf3, cmd.TransactionID
+				req.Kind, req.StreamID, req.amf3 = KindPlay, m.StreamID, amf3
 				req.StreamName, req.RawQuery, req.Query = splitName(name)
 				req.Start, req.Duration, req.Reset = -2, -1, true
 				if n, ok := argNumber(cmd.Args, 1); ok {
