@@ -15,6 +15,9 @@ import (
 type Publisher struct {
 	client
 	name string
+	// scratch holds a tag body being encoded; the chunk writer copies it,
+	// so it is reused (write methods run on one goroutine).
+	scratch []byte
 }
 
 // DialPublish connects to rawurl and publishes its stream name: connect,
@@ -159,19 +162,21 @@ func (p *Publisher) WriteTag(t flv.Tag) error {
 
 // WriteVideo sends a video tag body; WriteAudio an audio one.
 func (p *Publisher) WriteVideo(timestamp uint32, tag *flv.VideoTag) error {
-	b, err := tag.Append(nil)
+	b, err := tag.Append(p.scratch[:0])
 	if err != nil {
 		return err
 	}
+	p.scratch = b
 	return p.WritePacket(Packet{Type: message.TypeVideo, Timestamp: timestamp, Payload: b})
 }
 
 // WriteAudio sends an audio tag body.
 func (p *Publisher) WriteAudio(timestamp uint32, tag *flv.AudioTag) error {
-	b, err := tag.Append(nil)
+	b, err := tag.Append(p.scratch[:0])
 	if err != nil {
 		return err
 	}
+	p.scratch = b
 	return p.WritePacket(Packet{Type: message.TypeAudio, Timestamp: timestamp, Payload: b})
 }
 
