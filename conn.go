@@ -89,6 +89,8 @@ type Conn struct {
 	// readDeadline (Unix ns, 0 for none), when set, overrides ReadTimeout.
 	// Atomic: a closing goroutine sets it while the reader runs.
 	readDeadline atomic.Int64
+	// nread mirrors the reader's byte count for other goroutines.
+	nread atomic.Uint64
 	// readTimeout is the idle timeout per ReadMessage, in ns (0: none).
 	readTimeout atomic.Int64
 
@@ -122,8 +124,9 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
-// BytesRead counts bytes read, chunk headers included.
-func (c *Conn) BytesRead() uint64 { return c.r.BytesRead() }
+// BytesRead counts bytes read, chunk headers included, up to the last
+// message read. Safe to call from any goroutine.
+func (c *Conn) BytesRead() uint64 { return c.nread.Load() }
 
 // BytesWritten counts bytes written, chunk headers included.
 func (c *Conn) BytesWritten() uint64 {
@@ -170,6 +173,7 @@ func (c *Conn) ReadMessage() (chunk.Message, error) {
 		}
 	}
 	m, err := c.r.ReadMessage()
+	c.nread.Store(c.r.BytesRead())
 	if err != nil {
 		return m, err
 	}

@@ -10,22 +10,14 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
-	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/live/internal/testpeer"
 	"github.com/ertmp/rtmp/message"
 )
 
-// countSink counts deliveries on a WaitGroup and writes nowhere: the
-// benchmark measures the hub's fan-out, not the sockets.
-type countSink struct{ wg *sync.WaitGroup }
-
-func (c countSink) WritePrepared(*chunk.Prepared) error { c.wg.Done(); return nil }
-func (countSink) Flush() error                          { return nil }
-
 type fanout struct {
 	h    *Hub
 	st   *stream
-	me   *publisher
+	me   *Publication
 	wg   sync.WaitGroup
 	done chan struct{}
 	runs sync.WaitGroup
@@ -34,27 +26,43 @@ type fanout struct {
 	ts   uint32
 }
 
-// newFanout makes a published stream with n subscribers, each with its
-// writer goroutine, and no bound that could drop or close one.
+// newFanout makes a published stream with n subscribers, each with a
+// reader goroutine that takes each packet's chunked bytes as an RTMP
+// player's writer does, and no bound that could drop or close one.
 func newFanout(n int) *fanout {
 	f := &fanout{n: n, done: make(chan struct{}), body: avcFrame(false, 1)}
 	f.body = append(f.body, make([]byte, 4096)...)
 	f.h = NewHub(Config{QueueMaxBytes: -1, QueueMaxDelay: -1, SlowConsumerTimeout: -1, GOPMaxPackets: -1, PingInterval: -1})
-	f.st = newStream(f.h, streamKey{"live", "bench"})
-	f.me = &publisher{}
+	f.st = newStream(f.h, Key{"live", "bench"})
+	f.me = &Publication{hub: f.h, st: f.st}
 	f.st.claim(f.me, false)
 	for range n {
-		s := newSubscriber(countSink{&f.wg}, &f.h.lim, f.h.now)
-		s.chunkSize, s.sid = rtmp.DefaultChunkSize, 1
+		s := newSubscriber(f.h, f.h.subLimits(&SubscribeOptions{}))
 		f.st.join(s)
-		s.skipToKey()
 		s.mu.Lock()
 		s.waitKey = false
 		s.mu.Unlock()
 		f.runs.Add(1)
 		go func() {
 			defer f.runs.Done()
-			s.run(runEnv{hubDone: f.done})
+			var items []Item
+			for {
+				items, _ = s.TryRead(items[:0])
+				if len(items) == 0 {
+					select {
+					case <-s.Ready():
+						continue
+					case <-f.done:
+						return
+					}
+				}
+				for _, it := range items {
+					if _, err := it.Packet.Prepared(rtmp.DefaultChunkSize, 1); err == nil {
+						f.wg.Done()
+					}
+				}
+				clear(items)
+			}
 		}()
 	}
 	return f
@@ -93,7 +101,7 @@ func BenchmarkFanout(b *testing.B) {
 	}
 }
 
-// The fan-out allocates per message (the packet and its one chunked
+// The fan-out allocates per message (the Packet and its one chunked
 // encoding), never per subscriber.
 func TestFanoutAllocs(t *testing.T) {
 	if testing.Short() {
@@ -109,7 +117,7 @@ func TestFanoutAllocs(t *testing.T) {
 		t.Logf("N=%d: %.2f allocations per message", n, a)
 	}
 	for i, a := range perN {
-		// packet, Prepared and its wire bytes
+		// Packet, Prepared and its wire bytes
 		if a > 3.5 {
 			t.Errorf("N=%d: %.2f allocations per message, want at most 3", []int{1, 10, 100}[i], a)
 		}
@@ -184,7 +192,7 @@ func BenchmarkFanoutTCP(b *testing.B) {
 				}()
 			}
 			for {
-				if si := hub.Streams(); len(si) == 1 && si[0].Players == n {
+				if si := hub.Streams(); len(si) == 1 && si[0].Subscribers == n {
 					break
 				}
 				time.Sleep(time.Millisecond)

@@ -3,8 +3,6 @@ package live
 import (
 	"log/slog"
 	"time"
-
-	rtmp "github.com/ertmp/rtmp"
 )
 
 // Defaults for Config fields left zero.
@@ -28,6 +26,8 @@ const (
 	// MaxDataFrames bounds the @setDataFrame frames kept for late players;
 	// frames with further names are still relayed live but not kept.
 	MaxDataFrames = 16
+	// MaxDataFrameBytes bounds the bytes of the data frames kept.
+	MaxDataFrameBytes = 1 << 20
 	// MaxHeaders bounds the decoder configurations (sequence headers and
 	// their metadata, per codec and track) kept for late players.
 	MaxHeaders = 32
@@ -103,15 +103,8 @@ type Config struct {
 	// and gets the legacy tags only.
 	ForwardUndeclared bool
 
-	// Authorize, when set, is asked about each publish and play request
-	// before anything else; an error rejects it (NetStream.Publish.Denied or
-	// NetStream.Play.StreamNotFound, with the error as description).
-	Authorize func(*rtmp.Request) error
-
-	// OnSessionEnd, when set, is called once per request when its session
-	// ends (or the request is rejected), after the log line. It runs on the
-	// connection's goroutine and must not block for long.
-	OnSessionEnd func(SessionInfo)
+	// Hooks are the lifecycle callbacks: connect, authorize, start, end.
+	Hooks Hooks
 
 	// Logger gets one line per session start and end; nil means
 	// slog.Default().

@@ -2,7 +2,6 @@ package live_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log"
 	"net"
@@ -17,12 +16,12 @@ import (
 func Example() {
 	hub := live.NewHub(live.Config{
 		PlayWait: 2 * time.Second,
-		Authorize: func(r *rtmp.Request) error {
-			if r.Kind == rtmp.KindPublish && r.Query.Get("key") != "secret" {
-				return errors.New("wrong stream key")
+		Hooks: live.Hooks{Authorize: func(_ context.Context, s *live.Session) (string, error) {
+			if s.Kind == rtmp.KindPublish && s.Query.Get("key") != "secret" {
+				return "", live.Deny("wrong stream key")
 			}
-			return nil
-		},
+			return "", nil
+		}},
 	})
 	srv := &rtmp.Server{Handler: hub}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -52,13 +52,19 @@ func hevcFrame(t testing.TB, key bool, n uint32) []byte {
 	return exVideo(t, flv.VideoTag{Enhanced: true, FrameType: ft, PacketType: flv.VideoCodedFrames, FourCC: flv.FourCCHEVC, Data: binary.BigEndian.AppendUint32(nil, n)})
 }
 
+// endInfo is what the End hook got.
+type endInfo struct {
+	*Session
+	SessionEnd
+}
+
 // serverHub serves a Hub on a loopback port. Its cleanup shuts both down
 // and checks that no goroutine is left.
 type serverHub struct {
 	hub  *Hub
 	srv  *rtmp.Server
 	addr string
-	ends chan SessionInfo
+	ends chan endInfo
 }
 
 func startHub(t *testing.T, cfg Config) *serverHub {
@@ -70,14 +76,14 @@ func startHub(t *testing.T, cfg Config) *serverHub {
 func startHubServer(t *testing.T, cfg Config, srv *rtmp.Server) *serverHub {
 	t.Helper()
 	before := runtime.NumGoroutine()
-	sh := &serverHub{ends: make(chan SessionInfo, 256)}
-	user := cfg.OnSessionEnd
-	cfg.OnSessionEnd = func(si SessionInfo) {
+	sh := &serverHub{ends: make(chan endInfo, 256)}
+	user := cfg.Hooks.End
+	cfg.Hooks.End = func(s *Session, e SessionEnd) {
 		if user != nil {
-			user(si)
+			user(s, e)
 		}
 		select {
-		case sh.ends <- si:
+		case sh.ends <- endInfo{s, e}:
 		default:
 		}
 	}
@@ -126,7 +132,7 @@ func checkGoroutines(t *testing.T, before int) {
 }
 
 // waitEnd waits for the end of a session matching pred.
-func (sh *serverHub) waitEnd(t *testing.T, within time.Duration, pred func(SessionInfo) bool) SessionInfo {
+func (sh *serverHub) waitEnd(t *testing.T, within time.Duration, pred func(endInfo) bool) endInfo {
 	t.Helper()
 	timer := time.NewTimer(within)
 	defer timer.Stop()

@@ -1,11 +1,13 @@
 package live
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
-	"net"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,10 +15,12 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 )
 
-// Hub is a live streaming hub and an rtmp.Handler: publishers feed streams
-// keyed by app and stream name, players watch them. Serve it with
-// rtmp.Server{Handler: hub}. A Hub is safe for concurrent use; its Config
-// must not change once it serves.
+// Hub is a live streaming hub: sources publish streams keyed by app and
+// stream name (Publish), subscribers of any protocol watch them
+// (Subscribe). It is also an rtmp.Handler: RTMP publishers and players go
+// through the same two seams. Serve it with rtmp.Server{Handler: hub}. A
+// Hub is safe for concurrent use; its Config must not change once it
+// serves.
 type Hub struct {
 	// Immutable after NewHub.
 	cfg   Config
@@ -24,27 +28,37 @@ type Hub struct {
 	log   *slog.Logger
 	epoch time.Time
 
+	nextID atomic.Uint64
+
 	// Guarded by mu.
-	mu      sync.Mutex
-	streams map[streamKey]*stream
-	npub    int                     // streams with a publisher
-	conns   map[*rtmp.Conn]struct{} // open sessions, for a forced Shutdown
-	closing bool
-	done    chan struct{} // closed by Shutdown
-	// closed mirrors closing for code under a stream's mutex, which must
-	// not take mu (lock order).
+	mu       sync.Mutex
+	streams  map[Key]*stream
+	npub     int // streams with a publisher
+	sessions map[uint64]*sessionEntry
+	conns    map[*rtmp.Conn]struct{} // RTMP connections, for a forced Shutdown
+	closing  bool
+	// ctx is the context of decision hooks, cancelled by Shutdown; made
+	// on first use.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// closed mirrors closing for code that must not take mu.
 	closed atomic.Bool
 
-	// wg counts running handlers (Add under mu, unless closing) and the
-	// closers they start.
+	// wg counts the sessions in sessions and the RTMP handlers.
 	wg sync.WaitGroup
+}
+
+// sessionEntry is a session the hub knows; ref is nil until it is taken.
+type sessionEntry struct {
+	sess *Session
+	ref  interface{ kick(Reason) }
 }
 
 // NewHub returns a Hub with cfg (see Config for the defaults of fields left
 // zero).
 func NewHub(cfg Config) *Hub {
 	h := &Hub{cfg: cfg, lim: cfg.effective(), log: cfg.Logger, epoch: time.Now(),
-		streams: map[streamKey]*stream{}, conns: map[*rtmp.Conn]struct{}{}, done: make(chan struct{})}
+		streams: map[Key]*stream{}, sessions: map[uint64]*sessionEntry{}, conns: map[*rtmp.Conn]struct{}{}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -54,145 +68,147 @@ func NewHub(cfg Config) *Hub {
 // now is the hub's monotonic clock in nanoseconds.
 func (h *Hub) now() int64 { return int64(time.Since(h.epoch)) }
 
-// SessionInfo describes a session that ended, for OnSessionEnd.
-type SessionInfo struct {
-	Kind       rtmp.Kind
-	App        string
-	Stream     string
-	RemoteAddr string
-	// Reason says why it ended; Err is the error behind it, if any.
-	Reason Reason
-	Err    error
-	Start  time.Time
-	// Duration runs from the request to the end of the session.
-	Duration time.Duration
-	// BytesIn and BytesOut count the connection's bytes, chunk headers
-	// included, from the handshake on.
-	BytesIn, BytesOut uint64
-	// Packets counts media and data messages: relayed from a publisher, or
-	// written to a player.
-	Packets uint64
-	// Dropped counts a player's packets skipped by the queue policy.
-	Dropped uint64
-	// PeakQueue is the most bytes a player's queue held at once.
-	PeakQueue int
-}
-
-// StreamInfo is a snapshot of one stream.
-type StreamInfo struct {
-	App, Name  string
-	Publishing bool
-	Players    int
-	// Packets and Bytes count what the stream relayed (payload bytes).
-	Packets, Bytes uint64
-}
-
-// Streams returns a snapshot of the streams the hub knows: published,
-// waiting for their publisher to return, or awaited by players.
-func (h *Hub) Streams() []StreamInfo {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]StreamInfo, 0, len(h.streams))
-	for k, st := range h.streams {
-		st.mu.Lock()
-		out = append(out, StreamInfo{App: k.app, Name: k.name, Publishing: st.pub != nil, Players: len(st.subs), Packets: st.packets, Bytes: st.bytes})
-		st.mu.Unlock()
+// begin starts a session's life in the hub: an ID, a start time, a log
+// line. It returns nil once the hub is shutting down (the refusal is
+// logged).
+func (h *Hub) begin(s *Session, kind rtmp.Kind, key Key) *Session {
+	if s == nil {
+		s = &Session{Protocol: "internal", App: key.App, Stream: key.Name}
 	}
-	return out
-}
-
-// ServeRTMP serves one publish or play request until its session ends.
-func (h *Hub) ServeRTMP(req *rtmp.Request) {
-	info := SessionInfo{Kind: req.Kind, App: req.App, Stream: req.StreamName, Start: time.Now()}
-	if req.RemoteAddr != nil {
-		info.RemoteAddr = req.RemoteAddr.String()
+	s.ID = h.nextID.Add(1)
+	s.Kind, s.Key, s.Start = kind, key, time.Now()
+	if s.App == "" && s.Stream == "" {
+		s.App, s.Stream = key.App, key.Name
 	}
-	h.log.Info("live: "+req.Kind.String()+" start", "app", info.App, "stream", info.Stream, "remote", info.RemoteAddr)
+	h.log.Info("live: "+kind.String()+" start", h.attrs(s)...)
 	h.mu.Lock()
 	closing := h.closing
 	if !closing {
+		h.sessions[s.ID] = &sessionEntry{sess: s}
 		h.wg.Add(1)
 	}
 	h.mu.Unlock()
-	switch {
-	case closing:
-		h.reject(req, &info, "", "server shutting down")
-		info.Reason = ReasonShutdown
-	default:
-		defer h.wg.Done()
-		if err := validName(req); err != nil {
-			h.reject(req, &info, "", err.Error())
-		} else if err := h.authorize(req); err != nil {
-			code := rtmp.CodePlayNotFound
-			if req.Kind == rtmp.KindPublish {
-				code = rtmp.CodePublishDenied
-			}
-			h.reject(req, &info, code, err.Error())
-		} else if req.Kind == rtmp.KindPublish {
-			h.servePublish(req, &info)
-		} else {
-			h.servePlay(req, &info)
-		}
-	}
-	info.Duration = time.Since(info.Start)
-	conn := req.Conn()
-	info.BytesIn, info.BytesOut = conn.BytesRead(), conn.BytesWritten()
-	attrs := []any{"app", info.App, "stream", info.Stream, "remote", info.RemoteAddr, "reason", info.Reason.String(),
-		"duration", info.Duration.Round(time.Millisecond), "bytes_in", info.BytesIn, "bytes_out", info.BytesOut, "packets", info.Packets}
-	if req.Kind == rtmp.KindPlay {
-		attrs = append(attrs, "dropped", info.Dropped, "peak_queue", info.PeakQueue)
-	}
-	if info.Err != nil {
-		attrs = append(attrs, "err", info.Err.Error())
-	}
-	h.log.Info("live: "+req.Kind.String()+" end", attrs...)
-	if h.cfg.OnSessionEnd != nil {
-		h.cfg.OnSessionEnd(info)
-	}
-}
-
-func (h *Hub) authorize(req *rtmp.Request) error {
-	if h.cfg.Authorize == nil {
+	if closing {
+		h.finish(s, SessionEnd{Reason: ReasonShutdown, Err: ErrShutdown})
 		return nil
 	}
-	return h.cfg.Authorize(req)
+	return s
 }
 
-func validName(req *rtmp.Request) error {
+// maxLogName bounds a peer's string in a log line.
+const maxLogName = 128
+
+// logString makes a peer's string safe for a log line: at most maxLogName
+// bytes, control and invalid bytes escaped.
+func logString(v string) string {
+	cut := len(v) > maxLogName
+	if cut {
+		v = v[:maxLogName]
+	}
+	q := strconv.QuoteToGraphic(v)
+	q = q[1 : len(q)-1]
+	if cut {
+		q += "..."
+	}
+	return q
+}
+
+func (h *Hub) attrs(s *Session, more ...any) []any {
+	a := []any{"id", s.ID, "protocol", s.Protocol, "app", logString(s.App), "stream", logString(s.Stream), "remote", s.RemoteAddr}
+	if s.Key != (Key{s.App, s.Stream}) && s.Key != (Key{}) {
+		a = append(a, "key", logString(s.Key.String()))
+	}
+	return append(a, more...)
+}
+
+// admit checks a session's names and asks Authorize; it returns the key
+// the session attaches to.
+func (h *Hub) admit(ctx context.Context, s *Session) (Key, error) {
+	k := s.Key
 	switch {
-	case req.StreamName == "":
-		return errors.New("empty stream name")
-	case len(req.StreamName) > MaxNameLength || len(req.App) > MaxNameLength:
-		return errors.New("name too long")
+	case k.Name == "":
+		return k, fmt.Errorf("%w: empty stream name", ErrBadName)
+	case len(k.Name) > MaxNameLength || len(k.App) > MaxNameLength:
+		return k, fmt.Errorf("%w: name too long", ErrBadName)
 	}
-	return nil
+	if h.cfg.Hooks.Authorize != nil {
+		name, err := h.cfg.Hooks.Authorize(ctx, s)
+		if err != nil {
+			if !errors.Is(err, ErrDenied) {
+				err = &DeniedError{Description: err.Error()}
+			}
+			return k, err
+		}
+		if name != "" && name != k.Name {
+			if len(name) > MaxNameLength {
+				return k, fmt.Errorf("%w: name too long", ErrBadName)
+			}
+			k.Name = name
+			s.Key = k
+		}
+	}
+	return k, nil
 }
 
-// reject refuses a request (an empty code picks the kind's usual one).
-func (h *Hub) reject(req *rtmp.Request, info *SessionInfo, code, desc string) {
-	req.Reject(code, desc)
-	info.Reason = ReasonRejected
-	info.Err = errors.New(desc)
+// refuse ends a session the hub did not take.
+func (h *Hub) refuse(s *Session, st *stream, err error) {
+	r := ReasonRejected
+	if errors.Is(err, ErrShutdown) {
+		r = ReasonShutdown
+	}
+	h.endSession(s, st, SessionEnd{Reason: r, Err: err})
 }
 
-func (h *Hub) track(c *rtmp.Conn, add bool) {
+// register makes a taken session known to Kick and Sessions.
+func (h *Hub) register(s *Session, ref interface{ kick(Reason) }) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if add {
-		h.conns[c] = struct{}{}
-	} else {
-		delete(h.conns, c)
+	if e := h.sessions[s.ID]; e != nil {
+		e.ref = ref
+	}
+	h.mu.Unlock()
+}
+
+func (h *Hub) started(s *Session) {
+	if h.cfg.Hooks.Start != nil {
+		h.cfg.Hooks.Start(s)
 	}
 }
 
-// acquire returns the stream of k, made if new, with a reference taken.
-func (h *Hub) acquire(k streamKey) *stream {
+// endSession ends a session: its log line, the End hook, its reference
+// to the stream.
+func (h *Hub) endSession(s *Session, st *stream, e SessionEnd) {
+	if st != nil {
+		h.release(st)
+	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.acquireLocked(k)
+	_, known := h.sessions[s.ID]
+	delete(h.sessions, s.ID)
+	h.mu.Unlock()
+	h.finish(s, e)
+	if known {
+		h.wg.Done()
+	}
 }
 
-func (h *Hub) acquireLocked(k streamKey) *stream {
+func (h *Hub) finish(s *Session, e SessionEnd) {
+	s.end(&e)
+	attrs := h.attrs(s, "reason", e.Reason.String(), "duration", e.Duration.Round(time.Millisecond),
+		"bytes_in", e.BytesIn, "bytes_out", e.BytesOut, "packets", e.Packets)
+	if s.Kind == rtmp.KindPlay {
+		attrs = append(attrs, "dropped", e.Dropped, "peak_queue", e.PeakQueue)
+	}
+	if e.Err != nil {
+		attrs = append(attrs, "err", logString(e.Err.Error()))
+	}
+	h.log.Info("live: "+s.Kind.String()+" end", attrs...)
+	if h.cfg.Hooks.End != nil {
+		h.cfg.Hooks.End(s, e)
+	}
+}
+
+// acquireLocked returns the stream of k, made if new, with a reference
+// taken. The caller holds mu.
+func (h *Hub) acquireLocked(k Key) *stream {
 	st := h.streams[k]
 	if st == nil {
 		st = newStream(h, k)
@@ -212,253 +228,296 @@ func (h *Hub) release(st *stream) {
 	}
 }
 
-func (h *Hub) servePublish(req *rtmp.Request, info *SessionInfo) {
-	k := streamKey{req.App, req.StreamName}
-	me := &publisher{}
-	h.mu.Lock()
-	st := h.acquireLocked(k)
-	st.mu.Lock()
-	fresh := st.pub == nil
-	st.mu.Unlock()
-	var old *publisher
-	var err error
-	if fresh && h.lim.maxStreams > 0 && h.npub >= h.lim.maxStreams {
-		err = errTooMany
-	} else if old, err = st.claim(me, h.cfg.ReplacePublisher); err == nil && fresh {
-		h.npub++
-	}
-	h.mu.Unlock()
-	defer h.release(st)
-	if err != nil {
-		h.reject(req, info, rtmp.CodePublishBadName, err.Error())
-		return
-	}
-	if old != nil {
-		h.closeReplaced(st, old)
-	}
-	defer h.unpublish(st, me)
-
-	ps, err := req.AcceptPublish()
-	if err != nil {
-		info.Reason, info.Err = reasonFor(err), err
-		return
-	}
-	h.track(req.Conn(), true)
-	defer h.track(req.Conn(), false)
-	if r := st.accepted(me, ps); r != ReasonNone {
-		// Replaced, or the hub shut down, between claim and accept.
-		ps.Close()
-		info.Reason = r
-		return
-	}
-	// Players that were waiting for this publisher start with its first
-	// packet rather than from the cache: let them join first (bounded).
-	st.awaitWaitingPlayers(joinWait)
-	for {
-		pk, rerr := ps.ReadPacket()
-		if rerr != nil {
-			err = rerr
-			break
-		}
-		st.publish(me, pk, h.now())
-		info.Packets++
-	}
-	st.mu.Lock()
-	replaced := me.replaced
-	st.mu.Unlock()
-	switch {
-	case replaced:
-		info.Reason = ReasonReplaced
-	case h.isClosing():
-		info.Reason = ReasonShutdown
-	case errors.Is(err, io.EOF):
-		info.Reason = ReasonClientClosed
-	default:
-		info.Reason, info.Err = reasonFor(err), err
-	}
-	h.unpublish(st, me)
-	ps.Close()
-}
-
-func (h *Hub) unpublish(st *stream, me *publisher) {
+func (h *Hub) unpublish(st *stream, p *Publication) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if st.unpublish(me) {
+	if st.unpublish(p) {
 		h.npub--
 	}
 }
 
-// closeReplaced ends the session of a publisher a new one took over from.
-func (h *Hub) closeReplaced(st *stream, old *publisher) {
-	st.mu.Lock()
-	ps := old.ps
-	st.mu.Unlock()
-	if ps == nil {
-		return // it sees the replacement once accepted
+// Subscribe attaches a subscriber to the stream key. Config.Hooks
+// Authorize may refuse it or map it to another name. When the key is not
+// published it waits for a publisher (o.Wait, ctx), then fails with
+// ErrStreamNotFound. The subscription starts from the cached GOP with the
+// decoder configurations and data frames in force; read it with Read or
+// TryRead, and Close it when done.
+func (h *Hub) Subscribe(ctx context.Context, key Key, o SubscribeOptions) (*Subscription, error) {
+	sess := h.begin(o.Session, rtmp.KindPlay, key)
+	if sess == nil {
+		return nil, ErrShutdown
 	}
-	// The calling handler holds a count of wg, so this Add cannot race
-	// with Shutdown's Wait.
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		ps.Close()
-	}()
-}
+	key, err := h.admit(ctx, sess)
+	if err != nil {
+		h.refuse(sess, nil, err)
+		return nil, err
+	}
+	s := newSubscriber(h, h.subLimits(&o))
+	s.sess, s.stop = sess, o.Stop
+	s.caps, s.all = o.Capabilities, o.AllCodecs
+	s.enhanced = s.caps.Enhanced
+	s.multitrack = s.caps.Multitrack()
+	s.anyCodec = o.AllCodecs || (!s.enhanced && h.cfg.ForwardUndeclared)
 
-func (h *Hub) isClosing() bool {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.closing
+	st := h.acquireLocked(key)
+	h.mu.Unlock()
+	if err := st.join(s); err != nil {
+		h.refuse(sess, st, err)
+		return nil, err
+	}
+	if err := h.awaitPublisher(ctx, st, s, o.Wait); err != nil {
+		st.leave(s)
+		h.refuse(sess, st, err)
+		return nil, err
+	}
+	h.register(sess, s)
+	h.started(sess)
+	return s, nil
 }
 
-// waitPublished waits up to PlayWait for the stream's publisher.
-func (h *Hub) waitPublished(st *stream) bool {
+// awaitPublisher waits until the stream of a subscriber that joined is
+// published.
+func (h *Hub) awaitPublisher(ctx context.Context, st *stream, s *Subscription, wait time.Duration) error {
+	d := h.lim.playWait
+	if wait != 0 {
+		d = durOr(wait, 0)
+	}
 	var timeout <-chan time.Time
-	if h.lim.playWait > 0 {
-		t := time.NewTimer(h.lim.playWait)
+	if d > 0 {
+		t := time.NewTimer(d)
 		defer t.Stop()
 		timeout = t.C
 	}
 	for {
 		ok, c := st.published()
 		if ok {
-			return true
+			return nil
+		}
+		if r := s.ended(); r == ReasonShutdown {
+			return ErrShutdown
 		}
 		if timeout == nil {
-			return false
+			return ErrStreamNotFound
 		}
 		select {
 		case <-c:
+		case <-s.wake:
+			// Items from the new publisher, or the hub ended s: look again,
+			// and keep the signal for the reader.
+			s.signal()
+			if s.ended() != ReasonNone {
+				return ErrShutdown
+			}
+			if ok, _ := st.published(); !ok {
+				select {
+				case <-c:
+				case <-timeout:
+					return ErrStreamNotFound
+				case <-ctx.Done():
+					return h.ctxErr(ctx)
+				}
+			}
 		case <-timeout:
-			return false
-		case <-h.done:
-			return false
+			return ErrStreamNotFound
+		case <-ctx.Done():
+			return h.ctxErr(ctx)
 		}
 	}
 }
 
-func (h *Hub) servePlay(req *rtmp.Request, info *SessionInfo) {
-	st := h.acquire(streamKey{req.App, req.StreamName})
-	defer h.release(st)
-	if err := st.reserve(); err != nil {
-		h.reject(req, info, rtmp.CodePlayNotFound, err.Error())
-		return
+// ctxErr is why a wait ended with ctx: the hook context ends at Shutdown.
+func (h *Hub) ctxErr(ctx context.Context) error {
+	if h.closed.Load() {
+		return ErrShutdown
 	}
-	joined := false
-	defer func() {
-		if !joined {
-			st.unreserve()
-		}
-	}()
-	if !h.waitPublished(st) {
-		if h.isClosing() {
-			h.reject(req, info, rtmp.CodePlayNotFound, "server shutting down")
-			info.Reason = ReasonShutdown
-			return
-		}
-		h.reject(req, info, rtmp.CodePlayNotFound, "stream not found")
-		return
-	}
-	ps, err := req.AcceptPlay(nil)
-	if err != nil {
-		info.Reason, info.Err = reasonFor(err), err
-		return
-	}
-	conn := req.Conn()
-	if h.lim.pingInterval > 0 && h.lim.pingTimeout > 0 {
-		// Players are pinged: one that answers nothing at all is gone.
-		conn.SetReadTimeout(h.lim.pingTimeout)
-	}
-	h.track(conn, true)
-	defer h.track(conn, false)
-	if n := h.cfg.SendBuffer; n > 0 {
-		setSendBuffer(conn.NetConn(), n)
-	}
-	s := newSubscriber(ps, &h.lim, h.now)
-	s.note, s.ps = ps, ps
-	s.chunkSize, s.sid, s.name = ps.ChunkSize(), ps.StreamID(), req.StreamName
-	s.caps = ps.Capabilities()
-	s.enhanced = s.caps.Enhanced
-	s.multitrack = s.caps.Multitrack()
-	s.anyCodec = !s.enhanced && h.cfg.ForwardUndeclared
-	s.kill = func() { conn.Close() }
-
-	st.join(s)
-	joined = true
-	reason, err := s.run(runEnv{hubDone: h.done, playerDone: ps.Done()})
-	st.leave(s)
-	if r := s.ended(); r != ReasonNone {
-		reason, err = r, nil
-	} else if reason == ReasonClientClosed && err == nil {
-		reason, err = playerEnd(ps)
-	}
-	ps.Close()
-	<-ps.Done()
-	info.Reason, info.Err = reason, err
-	info.Packets, info.Dropped, info.PeakQueue = s.stats()
+	return ctx.Err()
 }
 
-// setSendBuffer sets SO_SNDBUF on a TCP connection, also under TLS.
-func setSendBuffer(nc net.Conn, n int) {
-	if u, ok := nc.(interface{ NetConn() net.Conn }); ok {
-		nc = u.NetConn()
+// kick ends a subscription from outside (Hub.Kick).
+func (s *Subscription) kick(r Reason) { s.kill(r) }
+
+// kick ends a publication from outside (Hub.Kick).
+func (p *Publication) kick(r Reason) { p.endBy(r) }
+
+// Kick ends one session (publisher or subscriber of any protocol) by ID
+// with ReasonKicked.
+func (h *Hub) Kick(id uint64) error {
+	h.mu.Lock()
+	e := h.sessions[id]
+	h.mu.Unlock()
+	if e == nil || e.ref == nil {
+		return ErrNoSession
 	}
-	if b, ok := nc.(interface{ SetWriteBuffer(int) error }); ok {
-		b.SetWriteBuffer(n)
-	}
+	e.ref.kick(ReasonKicked)
+	return nil
 }
 
-// playerEnd classifies the end of a player's reads, once they ended: a
-// closeStream, deleteStream or close is the client's; anything else is the
-// error's.
-func playerEnd(ps *rtmp.PlaySession) (Reason, error) {
-	for {
-		_, err := ps.ReadEvent()
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, io.EOF) {
-			return ReasonClientClosed, nil
-		}
-		return reasonFor(err), err
+// KickPublisher ends the publisher of a stream with ReasonKicked; its
+// subscribers stay for the republish grace.
+func (h *Hub) KickPublisher(k Key) error {
+	h.mu.Lock()
+	st := h.streams[k]
+	var p *Publication
+	if st != nil {
+		st.mu.Lock()
+		p = st.pub
+		st.mu.Unlock()
 	}
+	h.mu.Unlock()
+	if p == nil {
+		return ErrNoSession
+	}
+	p.endBy(ReasonKicked)
+	return nil
 }
 
-// Shutdown ends every session with ReasonShutdown: new requests are
-// rejected, waiting players are refused, players stop and are closed with
-// StreamEOF and NetStream.Play.Stop, publishers are closed politely
-// (StreamEOF, NetStream.Unpublish.Success). It waits for the sessions to end;
-// when ctx ends first, it closes their connections at once and returns
-// ctx.Err(). Call it before rtmp.Server.Shutdown. It is safe to call more
-// than once.
+// StreamInfo is a snapshot of one stream.
+type StreamInfo struct {
+	Key
+	// Publishing: a publisher is on; Publisher describes it.
+	Publishing bool      `json:"publishing"`
+	Publisher  *Session  `json:"publisher,omitempty"`
+	Since      time.Time `json:"since,omitzero"`
+	// Tracks are the audio and video tracks the publisher sent.
+	Tracks []TrackInfo `json:"tracks"`
+	// Subscribers counts the subscribers (waiting ones too), Players
+	// those of RTMP, by protocol in Protocols.
+	Subscribers int            `json:"subscribers"`
+	Protocols   map[string]int `json:"protocols,omitempty"`
+	// BitrateIn is the publisher's bits per second, BitrateOut the sum of
+	// the subscribers', over the last whole second.
+	BitrateIn  int64 `json:"bitrate_in"`
+	BitrateOut int64 `json:"bitrate_out"`
+	// Packets and Bytes count what the current publisher relayed (payload
+	// bytes); Dropped the packets the subscribers' queue policies skipped.
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Dropped uint64 `json:"dropped"`
+}
+
+// Streams returns a snapshot of the streams the hub knows, sorted by app
+// and name: published, waiting for their publisher to return, or awaited
+// by subscribers.
+func (h *Hub) Streams() []StreamInfo {
+	h.mu.Lock()
+	sts := make([]*stream, 0, len(h.streams))
+	for _, st := range h.streams {
+		sts = append(sts, st)
+	}
+	h.mu.Unlock()
+	now := h.now()
+	out := make([]StreamInfo, 0, len(sts))
+	for _, st := range sts {
+		st.mu.Lock()
+		si := StreamInfo{Key: st.key, Publishing: st.pub != nil, Subscribers: len(st.subs),
+			Packets: st.packets, Bytes: st.bytes, Dropped: st.dropped, Tracks: slices.Clone(st.tracks)}
+		if st.pub != nil {
+			si.Publisher, si.Since = st.pub.sess, st.since
+			si.BitrateIn = st.in.rate(now)
+		}
+		subs := slices.Clone(st.subs)
+		st.mu.Unlock()
+		for _, s := range subs {
+			ss := s.Stats()
+			si.BitrateOut += ss.Bitrate
+			si.Dropped += ss.Dropped
+			if si.Protocols == nil {
+				si.Protocols = map[string]int{}
+			}
+			si.Protocols[s.sess.Protocol]++
+		}
+		if si.Tracks == nil {
+			si.Tracks = []TrackInfo{}
+		}
+		out = append(out, si)
+	}
+	slices.SortFunc(out, func(a, b StreamInfo) int {
+		return cmp.Or(cmp.Compare(a.App, b.App), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// SessionInfo is a snapshot of one session the hub took.
+type SessionInfo struct {
+	*Session
+	Kind string `json:"kind"`
+	// BytesIn and BytesOut are the transport's (Session.Counters).
+	BytesIn  uint64 `json:"bytes_in"`
+	BytesOut uint64 `json:"bytes_out"`
+	// Packets and Bytes: relayed by a publisher, read by a subscriber.
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	// Dropped, Queued and Bitrate are a subscriber's (SubscriptionStats).
+	Dropped uint64 `json:"dropped,omitempty"`
+	Queued  int    `json:"queued,omitempty"`
+	Bitrate int64  `json:"bitrate,omitempty"`
+}
+
+// Sessions returns the sessions the hub took (publishing or subscribed),
+// sorted by ID.
+func (h *Hub) Sessions() []SessionInfo {
+	h.mu.Lock()
+	es := make([]sessionEntry, 0, len(h.sessions))
+	for _, e := range h.sessions {
+		if e.ref != nil {
+			es = append(es, *e)
+		}
+	}
+	h.mu.Unlock()
+	out := make([]SessionInfo, 0, len(es))
+	for _, e := range es {
+		si := SessionInfo{Session: e.sess, Kind: e.sess.Kind.String()}
+		if c := e.sess.Counters; c != nil {
+			si.BytesIn, si.BytesOut = c()
+		}
+		switch r := e.ref.(type) {
+		case *Subscription:
+			ss := r.Stats()
+			si.Packets, si.Bytes, si.Dropped, si.Queued, si.Bitrate = ss.Packets, ss.Bytes, ss.Dropped, ss.Queued, ss.Bitrate
+		case *Publication:
+			si.Packets, si.Bytes = r.packets.Load(), r.bytes.Load()
+		}
+		out = append(out, si)
+	}
+	slices.SortFunc(out, func(a, b SessionInfo) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Shutdown ends every session with ReasonShutdown: new sessions are
+// refused, waiting subscribers are refused, subscribers' reads end (RTMP
+// players get StreamEOF and NetStream.Play.Stop), publishers are asked to
+// stop (RTMP: a polite close). It waits for the sessions to end; when ctx
+// ends first, it closes the RTMP connections and calls every session's
+// Stop, and returns ctx.Err() once they ended. Call it before
+// rtmp.Server.Shutdown. It is safe to call more than once.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
-	if !h.closing {
-		h.closing = true
-		h.closed.Store(true)
-		close(h.done)
+	h.closing = true
+	h.closed.Store(true)
+	if h.cancel != nil {
+		h.cancel()
 	}
-	var pubs []*rtmp.PublishSession
+	var subs []*Subscription
+	var pubs []*Publication
 	for _, st := range h.streams {
 		st.mu.Lock()
-		if st.pub != nil && st.pub.ps != nil {
-			pubs = append(pubs, st.pub.ps)
+		subs = append(subs, st.subs...)
+		if st.pub != nil {
+			pubs = append(pubs, st.pub)
 		}
 		st.mu.Unlock()
 	}
 	h.mu.Unlock()
-	var closers sync.WaitGroup
-	for _, ps := range pubs {
-		closers.Add(1)
-		go func() {
-			defer closers.Done()
-			ps.Close()
-		}()
+	for _, s := range subs {
+		s.end(ReasonShutdown)
+	}
+	for _, p := range pubs {
+		p.endBy(ReasonShutdown)
 	}
 	finished := make(chan struct{})
 	go func() {
 		h.wg.Wait()
-		closers.Wait()
 		close(finished)
 	}()
 	select {
@@ -470,6 +529,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 			c.Close()
 		}
 		h.mu.Unlock()
+		for _, s := range subs {
+			s.kill(ReasonShutdown)
+		}
 		<-finished
 		return ctx.Err()
 	}

@@ -2,6 +2,7 @@ package live
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -226,7 +227,7 @@ func TestSecondPublisher(t *testing.T) {
 		if err != nil || code != rtmp.CodePublishBadName {
 			t.Fatalf("second publisher: %q %v", code, err)
 		}
-		si := sh.waitEnd(t, 5*time.Second, func(si SessionInfo) bool { return si.Kind == rtmp.KindPublish })
+		si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPublish })
 		if si.Reason != ReasonRejected || !strings.Contains(si.Err.Error(), "already publishing") {
 			t.Fatalf("%v %v", si.Reason, si.Err)
 		}
@@ -241,7 +242,7 @@ func TestSecondPublisher(t *testing.T) {
 		pl := playPeer(t, sh.addr, "live", "k", nil)
 		collect(t, pl, 2+4)
 		second := &feed{t: t, p: publishPeer(t, sh.addr, "live", "k")}
-		si := sh.waitEnd(t, 5*time.Second, func(si SessionInfo) bool { return si.Kind == rtmp.KindPublish })
+		si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPublish })
 		if si.Reason != ReasonReplaced {
 			t.Fatalf("first publisher ended with %v", si.Reason)
 		}
@@ -273,7 +274,7 @@ func TestPlayWaitTimesOut(t *testing.T) {
 	if d := time.Since(start); d < 200*time.Millisecond || d > 2*time.Second {
 		t.Fatalf("answered after %v", d)
 	}
-	if si := sh.waitEnd(t, 5*time.Second, func(SessionInfo) bool { return true }); si.Reason != ReasonRejected {
+	if si := sh.waitEnd(t, 5*time.Second, func(endInfo) bool { return true }); si.Reason != ReasonRejected {
 		t.Fatalf("reason %v", si.Reason)
 	}
 }
@@ -303,7 +304,7 @@ func TestRepublish(t *testing.T) {
 			t.Fatalf("before UnpublishNotify: %d media, status %q", len(got), code)
 		}
 	}
-	sh.waitEnd(t, 5*time.Second, func(si SessionInfo) bool { return si.Kind == rtmp.KindPublish && si.Reason == ReasonClientClosed })
+	sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPublish && si.Reason == ReasonClientClosed })
 
 	f2 := &feed{t: t, p: publishPeer(t, sh.addr, "live", "r")}
 	f2.headers()
@@ -366,7 +367,7 @@ func TestGraceExpires(t *testing.T) {
 	if unpublished.IsZero() || !sawEOF || !sawStop {
 		t.Fatalf("unpublish %v, StreamEOF %v, Play.Stop %v", unpublished, sawEOF, sawStop)
 	}
-	si := sh.waitEnd(t, 5*time.Second, func(si SessionInfo) bool { return si.Kind == rtmp.KindPlay })
+	si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPlay })
 	if si.Reason != ReasonPublisherGone {
 		t.Fatalf("reason %v", si.Reason)
 	}
@@ -414,12 +415,12 @@ func TestDataFrames(t *testing.T) {
 }
 
 func TestAuthorize(t *testing.T) {
-	sh := startHub(t, Config{Authorize: func(r *rtmp.Request) error {
-		if r.Query.Get("key") != "secret" {
-			return errors.New("bad key")
+	sh := startHub(t, Config{Hooks: Hooks{Authorize: func(_ context.Context, s *Session) (string, error) {
+		if s.Query.Get("key") != "secret" {
+			return "", errors.New("bad key")
 		}
-		return nil
-	}})
+		return "", nil
+	}}})
 	p := dial(t, sh.addr)
 	p.Connect("live", nil)
 	if code, _ := p.Publish("s?key=wrong"); code != rtmp.CodePublishDenied {
@@ -489,7 +490,7 @@ func TestShutdown(t *testing.T) {
 		t.Fatalf("Shutdown: %v", err)
 	}
 	for range 5 {
-		si := sh.waitEnd(t, 5*time.Second, func(SessionInfo) bool { return true })
+		si := sh.waitEnd(t, 5*time.Second, func(endInfo) bool { return true })
 		if si.Reason != ReasonShutdown {
 			t.Errorf("%v %s ended with %v", si.Kind, si.Stream, si.Reason)
 		}

@@ -313,7 +313,7 @@ func TestInteropSlowConsumer(t *testing.T) {
 		file := filepath.Join(t.TempDir(), fmt.Sprintf("ok%d.flv", i))
 		go func() { results <- recordPlayer(sh.addr, "slow", file) }()
 	}
-	si := sh.waitEnd(t, 15*time.Second, func(si SessionInfo) bool { return si.RemoteAddr == stuckAddr })
+	si := sh.waitEnd(t, 15*time.Second, func(si endInfo) bool { return si.RemoteAddr == stuckAddr })
 	t.Logf("stalled player: %v after %v, %d packets sent, %d dropped, peak queue %d bytes", si.Reason, si.Duration.Round(time.Millisecond), si.Packets, si.Dropped, si.PeakQueue)
 	if si.Reason != ReasonSlowConsumer {
 		t.Fatalf("stalled player ended with %v (%v)", si.Reason, si.Err)

@@ -20,7 +20,7 @@ func TestMaxStreams(t *testing.T) {
 	if code, _ := p.Publish("c"); code != rtmp.CodePublishBadName {
 		t.Fatalf("third stream: %q", code)
 	}
-	si := sh.waitEnd(t, 5*time.Second, func(si SessionInfo) bool { return si.Stream == "c" })
+	si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Stream == "c" })
 	if si.Reason != ReasonRejected || !strings.Contains(si.Err.Error(), "too many streams") {
 		t.Fatalf("%v %v", si.Reason, si.Err)
 	}
@@ -39,7 +39,7 @@ func TestMaxPlayers(t *testing.T) {
 	if code, _ := p.WaitStatus(); code != rtmp.CodePlayNotFound {
 		t.Fatalf("third player: %q", code)
 	}
-	si := sh.waitEnd(t, 5*time.Second, func(si SessionInfo) bool { return si.Kind == rtmp.KindPlay })
+	si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPlay })
 	if si.Reason != ReasonRejected || !strings.Contains(si.Err.Error(), "too many players") {
 		t.Fatalf("%v %v", si.Reason, si.Err)
 	}
@@ -88,7 +88,7 @@ func TestGOPMaxPackets(t *testing.T) {
 
 func TestGOPMaxBytes(t *testing.T) {
 	h := NewHub(Config{GOPMaxBytes: 200})
-	st := newStream(h, streamKey{"a", "b"})
+	st := newStream(h, Key{"a", "b"})
 	for i := uint32(0); i < 4; i++ {
 		st.cache(pk(t, message.TypeVideo, i*40, avcFrame(i == 0, i))) // 41 bytes each
 	}
@@ -111,7 +111,7 @@ func TestGOPMaxBytes(t *testing.T) {
 
 func TestMaxHeadersAndFrames(t *testing.T) {
 	h := NewHub(Config{})
-	st := newStream(h, streamKey{"a", "b"})
+	st := newStream(h, Key{"a", "b"})
 	for i := range MaxHeaders + 5 {
 		p := pk(t, message.TypeVideo, 0, avcSeq())
 		p.hkey = uint32(i)
@@ -128,7 +128,7 @@ func TestMaxHeadersAndFrames(t *testing.T) {
 		t.Fatal("slot not replaced at the bound")
 	}
 	for i := range MaxDataFrames + 5 {
-		st.setFrame(string(rune('a'+i)), &packet{})
+		st.setFrame(string(rune('a'+i)), &Packet{})
 	}
 	if len(st.frames) != MaxDataFrames {
 		t.Fatalf("%d frames kept", len(st.frames))
@@ -141,7 +141,7 @@ func TestMaxDataFramesLive(t *testing.T) {
 	sh := startHub(t, Config{})
 	f := &feed{t: t, p: publishPeer(t, sh.addr, "live", "f")}
 	p := playPeer(t, sh.addr, "live", "f", nil)
-	sh.waitStream(t, "f", func(si StreamInfo) bool { return si.Players == 1 })
+	sh.waitStream(t, "f", func(si StreamInfo) bool { return si.Subscribers == 1 })
 	for i := range MaxDataFrames + 2 {
 		f.p.Data(0, message.Data{Values: []amf0.Value{message.SetDataFrame, "on" + string(rune('A'+i)), 1.0}})
 	}
@@ -168,7 +168,7 @@ func TestMaxDataFramesLive(t *testing.T) {
 	}
 	sh.waitStream(t, "f", func(si StreamInfo) bool { return si.Packets >= uint64(MaxDataFrames+3+4) })
 	sh.hub.mu.Lock()
-	st := sh.hub.streams[streamKey{"live", "f"}]
+	st := sh.hub.streams[Key{"live", "f"}]
 	sh.hub.mu.Unlock()
 	st.mu.Lock()
 	kept := len(st.frames)
@@ -206,7 +206,7 @@ func TestPingKeepsQuietPlayers(t *testing.T) {
 	}
 	// (The publisher, silent too, times out as well: the read timeout is
 	// the server's, for every peer.)
-	si := sh.waitEnd(t, 5*time.Second, func(si SessionInfo) bool { return si.Kind == rtmp.KindPlay })
+	si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPlay })
 	if si.RemoteAddr != muteAddr || si.Reason != ReasonTimeout {
 		t.Fatalf("%s ended with %v, want the mute player with timeout", si.RemoteAddr, si.Reason)
 	}
@@ -215,5 +215,5 @@ func TestPingKeepsQuietPlayers(t *testing.T) {
 	if n := pings.Load(); n < 10 {
 		t.Fatalf("%d pings", n)
 	}
-	sh.waitStream(t, "p", func(si StreamInfo) bool { return si.Players == 1 })
+	sh.waitStream(t, "p", func(si StreamInfo) bool { return si.Subscribers == 1 })
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/ertmp/rtmp/message"
 )
 
-// pflags describe a packet for the queue policy and track selection.
+// pflags describe a Packet for the queue policy and track selection.
 type pflags uint16
 
 const (
@@ -20,7 +20,7 @@ const (
 	// fKey: a key frame of the default track (track 0): where a GOP starts
 	// and where a player that skipped video resumes.
 	fKey
-	// fConfig: a decoder configuration or other packet every player needs
+	// fConfig: a decoder configuration or other Packet every player needs
 	// whatever it skipped: sequence start/end, codec metadata, multichannel
 	// config, command frames, and data messages.
 	fConfig
@@ -31,16 +31,24 @@ const (
 	// fManyCodecs: a multitrack tag with more distinct codecs than codecs
 	// holds; only players that take any codec ("*") get it whole.
 	fManyCodecs
+	// fJoin: a kept header or data frame restamped for a new subscriber.
+	fJoin
 )
 
 // maxCodecs is how many distinct FourCCs a packet records.
 const maxCodecs = 4
 
-// packet is one message of a stream as players get it: immutable once
-// published, shared by reference by the GOP cache and every queue holding
-// it, never copied. Its chunked form is made once per (chunk size, message
-// stream id) — nearly always once — and shared by every player's writer.
-type packet struct {
+// Packet is one message of a stream as subscribers get it, in a
+// protocol-neutral view: type, timestamp on the stream's time line,
+// payload (an FLV tag body: audio, video or script data) and what the hub
+// learnt of it (key frame, decoder configuration, codecs, track). It is
+// immutable once published and shared by reference by the GOP cache and
+// every queue holding it, never copied: a subscriber must not modify it.
+//
+// Its encodings for outputs (chunked RTMP at a chunk size, an FLV tag,
+// ...) are made once per packet and format and shared by every subscriber
+// of that format (Bytes, Prepared).
+type Packet struct {
 	typ     message.Type
 	ts      uint32 // the stream's output time, as the wire's 32 bits
 	payload []byte
@@ -52,11 +60,11 @@ type packet struct {
 	// alt is track 0 of a multitrack tag as a plain single-track enhanced
 	// tag (flv.VideoTag.TrackTag), for players that take the codec but not
 	// multitrack; nil when the tag has no track 0.
-	alt *packet
+	alt *Packet
 	// legacy is the tag (or its track 0) in legacy FLV form when the codec
 	// has one — avc1 as AVC, mp4a as AAC, .mp3 as MP3 (flv Legacy) — for
 	// players that take neither the tag nor alt; nil otherwise.
-	legacy *packet
+	legacy *Packet
 	// hkey identifies a configuration packet's slot among the stream's
 	// kept headers (type, packet type, track).
 	hkey uint32
@@ -66,12 +74,103 @@ type packet struct {
 	prep atomic.Pointer[chunk.Prepared]
 	pmu  sync.Mutex
 	more []*chunk.Prepared // guarded by pmu
+	// enc holds the encodings of the formats with a slot (Format.id).
+	enc [maxFormats]atomic.Pointer[[]byte]
+}
+
+// NewPacket returns a packet that is not part of a stream (for tests and
+// tools): its flags are read from the payload as the hub reads them.
+func NewPacket(t message.Type, timestamp uint32, payload []byte) *Packet {
+	p := &Packet{typ: t, ts: timestamp, payload: payload}
+	switch t {
+	case message.TypeVideo:
+		classifyVideo(p)
+	case message.TypeAudio:
+		classifyAudio(p)
+	default:
+		p.flags |= fConfig
+	}
+	return p
+}
+
+// Type is the message type: message.TypeAudio, TypeVideo, TypeDataAMF0
+// or TypeDataAMF3.
+func (p *Packet) Type() message.Type { return p.typ }
+
+// Timestamp is the packet's time on the stream's time line, in
+// milliseconds (monotonic across publishers; 32 bits as on the wire).
+func (p *Packet) Timestamp() uint32 { return p.ts }
+
+// Payload is the message body: an FLV audio or video tag body, or AMF
+// script data (a @setDataFrame already unwrapped). It is shared: do not
+// modify it.
+func (p *Packet) Payload() []byte { return p.payload }
+
+// IsVideo, IsAudio and IsData report the kind of message.
+func (p *Packet) IsVideo() bool { return p.typ == message.TypeVideo }
+func (p *Packet) IsAudio() bool { return p.typ == message.TypeAudio }
+func (p *Packet) IsData() bool {
+	return p.typ == message.TypeDataAMF0 || p.typ == message.TypeDataAMF3
+}
+
+// IsKeyFrame reports a key frame of the default video track (track 0):
+// where a GOP starts.
+func (p *Packet) IsKeyFrame() bool { return p.flags&fKey != 0 }
+
+// IsSequenceHeader reports a decoder configuration or other packet every
+// subscriber needs whatever it skipped (sequence start and end, codec
+// metadata, multichannel configuration, command frames); data messages
+// count too.
+func (p *Packet) IsSequenceHeader() bool { return p.flags&fConfig != 0 && !p.IsData() }
+
+// IsEnhanced reports an Enhanced RTMP tag (ExVideoTagHeader or
+// ExAudioTagHeader); IsMultitrack a multitrack one.
+func (p *Packet) IsEnhanced() bool   { return p.flags&fEnhanced != 0 }
+func (p *Packet) IsMultitrack() bool { return p.flags&fMultitrack != 0 }
+
+// Codecs returns the FourCCs of an enhanced tag (one per distinct codec of
+// a multitrack tag, at most four); nil for a legacy tag (see Codec).
+func (p *Packet) Codecs() []flv.FourCC { return p.codecs[:p.ncodecs:p.ncodecs] }
+
+// Codec is the packet's codec as a FourCC: the FourCC of an enhanced tag
+// (its first for a multitrack tag), or the equivalent of a legacy codec
+// (AVC: avc1, AAC: mp4a, MP3: .mp3); 0 for data and other legacy codecs.
+func (p *Packet) Codec() flv.FourCC {
+	if p.ncodecs > 0 {
+		return p.codecs[0]
+	}
+	if len(p.payload) == 0 {
+		return 0
+	}
+	switch p.typ {
+	case message.TypeVideo:
+		if flv.VideoCodecID(p.payload[0]&0x0f) == flv.CodecAVC {
+			return flv.FourCCAVC
+		}
+	case message.TypeAudio:
+		switch flv.SoundFormat(p.payload[0] >> 4) {
+		case flv.SoundAAC:
+			return flv.FourCCAAC
+		case flv.SoundMP3:
+			return flv.FourCCMP3
+		}
+	}
+	return 0
+}
+
+// Track is the track id of a decoder configuration of a multitrack tag
+// (its first track); 0 otherwise.
+func (p *Packet) Track() uint8 {
+	if p.flags&fMultitrack == 0 {
+		return 0
+	}
+	return uint8(p.hkey)
 }
 
 // size is what a packet counts for in a queue's byte bound.
-func (p *packet) size() int { return len(p.payload) + 32 }
+func (p *Packet) size() int { return len(p.payload) + 32 }
 
-func (p *packet) droppable() bool { return p.flags&(fVideo|fConfig) == fVideo }
+func (p *Packet) droppable() bool { return p.flags&(fVideo|fConfig) == fVideo }
 
 func csidOf(t message.Type) uint32 {
 	switch t {
@@ -83,9 +182,11 @@ func csidOf(t message.Type) uint32 {
 	return rtmp.CSIDData
 }
 
-// prepared returns the packet chunked at chunkSize for message stream sid,
-// making it on first use.
-func (p *packet) prepared(chunkSize, sid uint32) (*chunk.Prepared, error) {
+// Prepared returns the packet chunked at chunkSize for message stream sid
+// (chunk.NewPrepared: a full type 0 header on the first chunk, so the
+// same bytes fit any connection at that chunk size), made on first use
+// and shared.
+func (p *Packet) Prepared(chunkSize, sid uint32) (*chunk.Prepared, error) {
 	if c := p.prep.Load(); c != nil && c.ChunkSize() == chunkSize && c.Header().StreamID == sid {
 		return c, nil
 	}
@@ -114,16 +215,20 @@ func (p *packet) prepared(chunkSize, sid uint32) (*chunk.Prepared, error) {
 
 // restamped returns a copy of p at another time, sharing the payload: the
 // stream's kept headers and data frames, sent to a new player just before
-// its first packet.
-func (p *packet) restamped(ts uint32) *packet {
-	n := &packet{typ: p.typ, ts: ts, payload: p.payload, flags: p.flags, codecs: p.codecs, ncodecs: p.ncodecs, hkey: p.hkey}
+// its first Packet. fJoin marks it.
+func (p *Packet) restamped(ts uint32) *Packet {
+	n := &Packet{typ: p.typ, ts: ts, payload: p.payload, flags: p.flags | fJoin, codecs: p.codecs, ncodecs: p.ncodecs, hkey: p.hkey}
 	if p.alt != nil {
 		n.alt = p.alt.restamped(ts)
 	}
 	return n
 }
 
-func (p *packet) addCodec(f flv.FourCC) {
+// IsJoin reports a packet a new subscriber got at its start, restamped to
+// its first media time: a kept data frame or decoder configuration.
+func (p *Packet) IsJoin() bool { return p.flags&fJoin != 0 }
+
+func (p *Packet) addCodec(f flv.FourCC) {
 	for _, c := range p.codecs[:p.ncodecs] {
 		if c == f {
 			return
@@ -137,7 +242,7 @@ func (p *packet) addCodec(f flv.FourCC) {
 	p.ncodecs++
 }
 
-// Header slot keys: message type, packet type and track.
+// Header slot keys: message type, Packet type and track.
 func headerKey(t message.Type, pt uint8, multitrack bool, track uint8) uint32 {
 	k := uint32(t)<<16 | uint32(pt)<<8 | uint32(track)
 	if multitrack {
@@ -146,11 +251,11 @@ func headerKey(t message.Type, pt uint8, multitrack bool, track uint8) uint32 {
 	return k
 }
 
-// classifyVideo sets the flags of a video packet from its tag header (a
+// classifyVideo sets the flags of a video Packet from its tag header (a
 // zero-allocation parse) and, for a multitrack tag with a track 0, builds
-// alt. It reports whether the packet is a decoder configuration to keep for
+// alt. It reports whether the Packet is a decoder configuration to keep for
 // late players.
-func classifyVideo(p *packet) (keep bool) {
+func classifyVideo(p *Packet) (keep bool) {
 	p.flags |= fVideo
 	var v flv.VideoTag
 	if err := v.Unmarshal(p.payload); err != nil {
@@ -220,7 +325,7 @@ func classifyVideo(p *packet) (keep bool) {
 }
 
 // classifyAudio is classifyVideo for audio.
-func classifyAudio(p *packet) (keep bool) {
+func classifyAudio(p *Packet) (keep bool) {
 	var a flv.AudioTag
 	if err := a.Unmarshal(p.payload); err != nil {
 		return false
@@ -276,26 +381,26 @@ type tagBody interface {
 	Append([]byte) ([]byte, error)
 }
 
-// derive returns a packet carrying another encoding of p's message (track
+// derive returns a Packet carrying another encoding of p's message (track
 // 0 alone, or its legacy form) at p's timestamp, or nil if it does not
 // encode. fourcc, when set, is its only codec.
-func (p *packet) derive(t tagBody, dataLen int, flags pflags, fourcc flv.FourCC) *packet {
+func (p *Packet) derive(t tagBody, dataLen int, flags pflags, fourcc flv.FourCC) *Packet {
 	b, err := t.Append(make([]byte, 0, t.HeaderSize()+dataLen))
 	if err != nil {
 		return nil
 	}
-	d := &packet{typ: p.typ, ts: p.ts, payload: b, flags: flags}
+	d := &Packet{typ: p.typ, ts: p.ts, payload: b, flags: flags}
 	if fourcc != 0 {
 		d.addCodec(fourcc)
 	}
 	return d
 }
 
-// legacyFlags are a derived legacy packet's flags.
-func (p *packet) legacyFlags() pflags { return p.flags &^ (fEnhanced | fMultitrack | fManyCodecs) }
+// legacyFlags are a derived legacy Packet's flags.
+func (p *Packet) legacyFlags() pflags { return p.flags &^ (fEnhanced | fMultitrack | fManyCodecs) }
 
 // setLegacyVideo attaches the legacy form of an enhanced single-track tag.
-func (p *packet) setLegacyVideo(v *flv.VideoTag) {
+func (p *Packet) setLegacyVideo(v *flv.VideoTag) {
 	if l, ok := v.Legacy(); ok {
 		if p.legacy = p.derive(&l, len(l.Data), p.legacyFlags(), 0); p.legacy != nil && l.IsKeyFrame() {
 			p.legacy.flags |= fKey
@@ -304,7 +409,7 @@ func (p *packet) setLegacyVideo(v *flv.VideoTag) {
 }
 
 // setLegacyAudio is setLegacyVideo for audio.
-func (p *packet) setLegacyAudio(a *flv.AudioTag) {
+func (p *Packet) setLegacyAudio(a *flv.AudioTag) {
 	if l, ok := a.Legacy(); ok {
 		p.legacy = p.derive(&l, len(l.Data), p.legacyFlags(), 0)
 	}

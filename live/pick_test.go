@@ -8,8 +8,8 @@ import (
 	"github.com/ertmp/rtmp/message"
 )
 
-func classified(t *testing.T, typ message.Type, payload []byte) (*packet, bool) {
-	p := &packet{typ: typ, ts: 1000, payload: payload}
+func classified(t *testing.T, typ message.Type, payload []byte) (*Packet, bool) {
+	p := &Packet{typ: typ, ts: 1000, payload: payload}
 	var keep bool
 	if typ == message.TypeVideo {
 		keep = classifyVideo(p)
@@ -96,22 +96,22 @@ func TestPick(t *testing.T) {
 	opusSeq, _ := (&flv.AudioTag{SoundFormat: flv.SoundExHeader, PacketType: flv.AudioSequenceStart, FourCC: flv.FourCCOpus}).Append(nil)
 	opus, _ := classified(t, message.TypeAudio, opusSeq)
 
-	players := map[string]func(*subscriber){
-		"legacy": func(s *subscriber) {},
-		"undeclared, ForwardUndeclared": func(s *subscriber) {
+	players := map[string]func(*Subscription){
+		"legacy": func(s *Subscription) {},
+		"undeclared, ForwardUndeclared": func(s *Subscription) {
 			s.anyCodec = true
 		},
-		"hvc1 in fourCcList": func(s *subscriber) {
+		"hvc1 in fourCcList": func(s *Subscription) {
 			s.caps = rtmp.Capabilities{Enhanced: true, FourCCList: []string{"hvc1"}}
 		},
-		"avc1+hvc1, multitrack": func(s *subscriber) {
+		"avc1+hvc1, multitrack": func(s *Subscription) {
 			s.caps = rtmp.Capabilities{Enhanced: true, FourCCList: []string{"hvc1", "avc1"}, CapsEx: rtmp.CapsMultitrack}
 			s.multitrack = true
 		},
-		"avc1 only, info map": func(s *subscriber) {
+		"avc1 only, info map": func(s *Subscription) {
 			s.caps = rtmp.Capabilities{Enhanced: true, VideoFourCCInfo: []rtmp.FourCCEntry{{FourCC: "avc1", Info: rtmp.CanDecode}}}
 		},
-		"Opus audio map": func(s *subscriber) {
+		"Opus audio map": func(s *Subscription) {
 			s.caps = rtmp.Capabilities{Enhanced: true, AudioFourCCInfo: []rtmp.FourCCEntry{{FourCC: "Opus", Info: rtmp.CanForward}}}
 		},
 	}
@@ -127,12 +127,12 @@ func TestPick(t *testing.T) {
 		"Opus audio map":                {"orig", "none", "none", "legacy", "orig"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := newSubscriber(nil, &limits{}, nil)
+			s := newSubscriber(nil, subLimits{})
 			players[name](s)
 			s.enhanced = s.caps.Enhanced
 			for _, c := range []struct {
 				what string
-				p    *packet
+				p    *Packet
 				want string
 			}{{"legacy", legacyKey, w.legacy}, {"hevc", hevc, w.hevc}, {"track1", track1, w.track1}, {"many", many, w.many}, {"opus", opus, w.opus}} {
 				for range 2 { // the second time from the memo
@@ -158,7 +158,7 @@ func TestPick(t *testing.T) {
 
 func TestPickAllocs(t *testing.T) {
 	hevc, _ := classified(t, message.TypeVideo, hevcFrame(t, true, 1))
-	s := newSubscriber(nil, &limits{}, nil)
+	s := newSubscriber(nil, subLimits{})
 	s.caps = rtmp.Capabilities{Enhanced: true, FourCCList: []string{"av01", "vp09", "hvc1"}}
 	s.enhanced = true
 	s.pick(hevc)

@@ -1,66 +1,21 @@
 package live
 
 import (
-	"sync"
+	"errors"
 	"testing"
 	"time"
 
-	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/message"
 )
 
-// fakeSink records what a writer sends. When gate is set, each Flush first
-// takes a token from it, so a test can hold the writer in a "slow write".
-type fakeSink struct {
-	mu      sync.Mutex
-	writes  []*chunk.Prepared
-	flushes []int // writes per flush
-	pending int
-	gate    chan struct{}
-	inFlush chan struct{} // gets a value when a Flush starts waiting
-}
-
-func (f *fakeSink) WritePrepared(m *chunk.Prepared) error {
-	f.mu.Lock()
-	f.writes = append(f.writes, m)
-	f.pending++
-	f.mu.Unlock()
-	return nil
-}
-
-func (f *fakeSink) Flush() error {
-	if f.gate != nil {
-		select {
-		case f.inFlush <- struct{}{}:
-		default:
-		}
-		<-f.gate
-	}
-	f.mu.Lock()
-	f.flushes = append(f.flushes, f.pending)
-	f.pending = 0
-	f.mu.Unlock()
-	return nil
-}
-
-func (f *fakeSink) timestamps() []uint32 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var ts []uint32
-	for _, m := range f.writes {
-		ts = append(ts, m.Header().Timestamp)
-	}
-	return ts
-}
-
-func pk(t *testing.T, typ message.Type, ts uint32, body []byte) *packet {
+func pk(t *testing.T, typ message.Type, ts uint32, body []byte) *Packet {
 	p, _ := classified(t, typ, body)
 	p.ts = ts
 	return p
 }
 
 // queued lists the queue as "v<ts>", "V<ts>" (key), "a<ts>", "c<ts>" (config).
-func queued(s *subscriber) []string {
+func queued(s *Subscription) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
@@ -68,14 +23,14 @@ func queued(s *subscriber) []string {
 		e := s.q.buf[(s.q.head+i)%len(s.q.buf)]
 		c := "a"
 		switch {
-		case e.p.flags&fConfig != 0:
+		case e.Packet.flags&fConfig != 0:
 			c = "c"
-		case e.p.flags&fKey != 0:
+		case e.Packet.flags&fKey != 0:
 			c = "V"
-		case e.p.flags&fVideo != 0:
+		case e.Packet.flags&fVideo != 0:
 			c = "v"
 		}
-		out = append(out, c+itoa(e.p.ts))
+		out = append(out, c+itoa(e.Packet.ts))
 	}
 	return out
 }
@@ -104,11 +59,11 @@ func equal(a, b []string) bool {
 }
 
 func TestDropToKeyFrame(t *testing.T) {
-	// Each packet counts len(payload)+32 bytes: video 41, audio 38, seq 41.
-	lim := &limits{queueBytes: 400, slowTimeout: time.Hour}
-	s := newSubscriber(nil, lim, nil)
+	// Each Packet counts len(payload)+32 bytes: video 41, audio 38, seq 41.
+	lim := subLimits{queueBytes: 400, slowTimeout: time.Hour}
+	s := newSubscriber(nil, lim)
 	killed := false
-	s.kill = func() { killed = true }
+	s.stop = func(Reason) { killed = true }
 	now := int64(1)
 	enq(s, pk(t, message.TypeVideo, 0, avcSeq()), now)
 	enq(s, pk(t, message.TypeVideo, 0, avcFrame(true, 0)), now)
@@ -129,7 +84,7 @@ func TestDropToKeyFrame(t *testing.T) {
 	if want := []string{"c0", "a41", "a81", "a121", "a161", "a201", "V280", "v320"}; !equal(queued(s), want) {
 		t.Fatalf("after the next key frame: %v, want %v", queued(s), want)
 	}
-	if _, dropped, _ := s.stats(); dropped != 7 {
+	if dropped := s.Stats().Dropped; dropped != 7 {
 		t.Fatalf("dropped %d, want 7 (5 queued, the one that overflowed, 1 before the key frame)", dropped)
 	}
 	if killed {
@@ -138,8 +93,8 @@ func TestDropToKeyFrame(t *testing.T) {
 }
 
 func TestQueueMaxDelay(t *testing.T) {
-	lim := &limits{queueBytes: 1 << 20, queueDelay: time.Second, slowTimeout: time.Hour}
-	s := newSubscriber(nil, lim, nil)
+	lim := subLimits{queueBytes: 1 << 20, queueDelay: time.Second, slowTimeout: time.Hour}
+	s := newSubscriber(nil, lim)
 	enq(s, pk(t, message.TypeVideo, 0, avcFrame(true, 0)), 1)
 	enq(s, pk(t, message.TypeAudio, 1, aacFrame(0)), 1)
 	enq(s, pk(t, message.TypeVideo, 40, avcFrame(false, 1)), int64(time.Second))
@@ -154,10 +109,10 @@ func TestQueueMaxDelay(t *testing.T) {
 }
 
 func TestSlowConsumerStaysBehind(t *testing.T) {
-	lim := &limits{queueBytes: 200, slowTimeout: time.Second}
-	s := newSubscriber(nil, lim, nil)
+	lim := subLimits{queueBytes: 200, slowTimeout: time.Second}
+	s := newSubscriber(nil, lim)
 	var killed int
-	s.kill = func() { killed++ }
+	s.stop = func(Reason) { killed++ }
 	now := int64(1)
 	for i := uint32(0); i < 10; i++ { // overflows at once: behind from now on
 		enq(s, pk(t, message.TypeVideo, i*40, avcFrame(i%5 == 0, i)), now)
@@ -178,10 +133,10 @@ func TestSlowConsumerStaysBehind(t *testing.T) {
 }
 
 func TestSlowConsumerNothingToDrop(t *testing.T) {
-	lim := &limits{queueBytes: 200, slowTimeout: time.Hour}
-	s := newSubscriber(nil, lim, nil)
+	lim := subLimits{queueBytes: 200, slowTimeout: time.Hour}
+	s := newSubscriber(nil, lim)
 	killed := false
-	s.kill = func() { killed = true }
+	s.stop = func(Reason) { killed = true }
 	for i := uint32(0); i < 5; i++ {
 		enq(s, pk(t, message.TypeAudio, i*20, aacFrame(i)), 1)
 	}
@@ -192,45 +147,71 @@ func TestSlowConsumerNothingToDrop(t *testing.T) {
 	}
 }
 
-// The writer takes everything queued, writes it and flushes once.
-func TestWriterBatches(t *testing.T) {
-	lim := &limits{queueBytes: 1 << 20}
-	f := &fakeSink{gate: make(chan struct{}), inFlush: make(chan struct{}, 1)}
-	clock := func() int64 { return 1 }
-	s := newSubscriber(f, lim, clock)
-	hubDone := make(chan struct{})
-	done := make(chan Reason, 1)
-	go func() {
-		r, _ := s.run(runEnv{hubDone: hubDone})
-		done <- r
-	}()
+// A reader takes everything queued at once; what it took counts against
+// the bounds until its next read.
+func TestReadBatches(t *testing.T) {
+	s := newSubscriber(nil, subLimits{queueBytes: 1 << 20})
 	enq(s, pk(t, message.TypeVideo, 0, avcFrame(true, 0)), 1)
-	<-f.inFlush // the writer is in its first flush, held there
+	items, err := s.TryRead(nil)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("first read: %d items, %v", len(items), err)
+	}
 	for i := uint32(1); i <= 10; i++ {
 		enq(s, pk(t, message.TypeVideo, i*40, avcFrame(false, i)), 1)
 	}
-	f.gate <- struct{}{}
-	<-f.inFlush
-	f.gate <- struct{}{}
-	close(hubDone)
-	if r := <-done; r != ReasonShutdown {
-		t.Fatalf("writer ended with %v", r)
+	if q := s.Stats().Queued; q != 11*41 {
+		t.Fatalf("queued %d bytes with one read in flight, want %d", q, 11*41)
 	}
-	if len(f.flushes) != 2 || f.flushes[0] != 1 || f.flushes[1] != 10 {
-		t.Fatalf("writes per flush %v, want [1 10]", f.flushes)
+	items, err = s.TryRead(items[:0])
+	if err != nil || len(items) != 10 {
+		t.Fatalf("second read: %d items, %v", len(items), err)
 	}
-	ts := f.timestamps()
-	for i := range ts {
-		if ts[i] != uint32(i*40) {
-			t.Fatalf("timestamps %v", ts)
+	for i, it := range items {
+		if it.Packet.Timestamp() != uint32(i+1)*40 {
+			t.Fatalf("item %d at %d", i, it.Packet.Timestamp())
 		}
+	}
+	if items, _ = s.TryRead(items[:0]); len(items) != 0 {
+		t.Fatalf("%d items from an empty queue", len(items))
+	}
+	if st := s.Stats(); st.Queued != 0 || st.Packets != 11 {
+		t.Fatalf("after the reads: %+v", st)
+	}
+	s.end(ReasonShutdown)
+	var e *EndError
+	if _, err := s.TryRead(nil); !errors.As(err, &e) || e.Reason != ReasonShutdown {
+		t.Fatalf("after the end: %v", err)
+	}
+}
+
+// A subscriber that reports loss is never closed as a slow consumer: it
+// skips to the next key frame and gets a NoticeLoss just before it.
+func TestReportLoss(t *testing.T) {
+	s := newSubscriber(nil, subLimits{queueBytes: 200, slowTimeout: time.Second, reportLoss: true})
+	killed := false
+	s.stop = func(Reason) { killed = true }
+	// 41 bytes each: the fifth overflows; queued video and the rest of
+	// the GOP are lost.
+	for i := uint32(0); i < 6; i++ {
+		enq(s, pk(t, message.TypeVideo, i*40, avcFrame(i == 0, i)), 1)
+	}
+	enq(s, pk(t, message.TypeVideo, 240, avcFrame(true, 6)), 2+int64(2*time.Second))
+	if killed || s.ended() != ReasonNone {
+		t.Fatalf("a loss-reporting subscriber was ended: %v", s.ended())
+	}
+	items, _ := s.TryRead(nil)
+	if len(items) != 2 || items[0].Notice != NoticeLoss || items[1].Packet == nil || !items[1].Packet.IsKeyFrame() {
+		t.Fatalf("items %+v, want a NoticeLoss then the key frame", items)
+	}
+	if items[0].Lost != 6 || s.Stats().Dropped != 6 {
+		t.Fatalf("reported %d lost, dropped %d, want 6", items[0].Lost, s.Stats().Dropped)
 	}
 }
 
 // enq is what stream.publish does with one subscriber: enqueue, and close
 // the connection if the policy ended it.
-func enq(s *subscriber, p *packet, now int64) {
+func enq(s *Subscription, p *Packet, now int64) {
 	if s.enqueue(p, now) {
-		s.kill()
+		s.kill(ReasonSlowConsumer)
 	}
 }

@@ -1,22 +1,5 @@
 package live
 
-// ctl is a notice queued for a player in order with its media.
-type ctl uint8
-
-const (
-	ctlNone        ctl = iota
-	ctlUnpublished     // the publisher left: NetStream.Play.UnpublishNotify; the grace period starts
-	ctlPublished       // a publisher came back: NetStream.Play.PublishNotify; the grace period ends
-)
-
-// entry is one queued item: a packet (shared, never copied) or a notice,
-// with the time it was queued.
-type entry struct {
-	p   *packet
-	ctl ctl
-	at  int64 // hub clock, ns
-}
-
 // ring is a growable FIFO of entries. It reuses its storage, so a queue in
 // steady state allocates nothing. Not safe for concurrent use: its owner
 // (a subscriber) guards it.
@@ -43,11 +26,11 @@ func (r *ring) push(e entry) {
 // front returns the oldest entry; the ring must not be empty.
 func (r *ring) front() *entry { return &r.buf[r.head] }
 
-// drain appends every entry to dst in order, empties the ring and returns dst.
-func (r *ring) drain(dst []entry) []entry {
+// drain appends every item to dst in order, empties the ring and returns dst.
+func (r *ring) drain(dst []Item) []Item {
 	for i := 0; i < r.n; i++ {
 		j := (r.head + i) % len(r.buf)
-		dst = append(dst, r.buf[j])
+		dst = append(dst, r.buf[j].Item)
 		r.buf[j] = entry{}
 	}
 	r.head, r.n = 0, 0
@@ -67,8 +50,8 @@ func (r *ring) filter(keep func(*entry) bool) (bytes, n int) {
 			w++
 			continue
 		}
-		if e.p != nil {
-			bytes += e.p.size()
+		if e.Packet != nil {
+			bytes += e.Packet.size()
 		}
 		n++
 	}
@@ -80,4 +63,34 @@ func (r *ring) filter(keep func(*entry) bool) (bytes, n int) {
 func (r *ring) clear() {
 	clear(r.buf)
 	r.head, r.n = 0, 0
+}
+
+// meter measures a byte rate over whole seconds of the hub's clock.
+type meter struct {
+	sec       int64 // the second cur counts
+	cur, prev uint64
+}
+
+func (m *meter) add(now int64, n int) {
+	s := now / 1e9
+	if s != m.sec {
+		if s == m.sec+1 {
+			m.prev = m.cur
+		} else {
+			m.prev = 0
+		}
+		m.cur, m.sec = 0, s
+	}
+	m.cur += uint64(n)
+}
+
+// rate is the bits per second of the last whole second.
+func (m *meter) rate(now int64) int64 {
+	switch now / 1e9 {
+	case m.sec:
+		return int64(m.prev * 8)
+	case m.sec + 1:
+		return int64(m.cur * 8)
+	}
+	return 0
 }

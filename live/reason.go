@@ -11,7 +11,7 @@ import (
 )
 
 // Reason says why a session ended. Every session the Hub serves ends with
-// one; it reaches the log line, SessionInfo and the OnSessionEnd hook.
+// one; it reaches the log line, SessionEnd and the End hook.
 type Reason uint8
 
 // Close reasons.
@@ -42,6 +42,8 @@ const (
 	// ReasonReplaced: a new publisher took the stream key over (see
 	// Config.ReplacePublisher).
 	ReasonReplaced
+	// ReasonKicked: an operator ended the session (Hub.Kick).
+	ReasonKicked
 )
 
 var reasonNames = [...]string{
@@ -54,6 +56,7 @@ var reasonNames = [...]string{
 	ReasonPublisherGone: "publisher gone",
 	ReasonShutdown:      "shutdown",
 	ReasonReplaced:      "replaced",
+	ReasonKicked:        "kicked",
 }
 
 func (r Reason) String() string {

@@ -1,102 +1,101 @@
 package live
 
 import (
-	"errors"
 	"slices"
 	"sync"
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/message"
 )
 
-// streamKey names a stream: the connect app and the stream name (without
-// its query string).
-type streamKey struct{ app, name string }
-
-// publisher is the session feeding a stream.
-type publisher struct {
-	ps       *rtmp.PublishSession // set once accepted; guarded by stream.mu
-	replaced bool                 // guarded by stream.mu
-}
-
-var (
-	errBusy       = errors.New("already publishing")
-	errTooMany    = errors.New("too many streams")
-	errTooManyPly = errors.New("too many players")
-)
-
-// stream is one stream key: its publisher, its players and what a new
-// player starts with. The publishing goroutine does all the work of a
-// message under mu (timestamps, caches, fan-out to every queue); players
-// join and leave under mu, between two messages, so a new player gets the
-// cache and then every live message, with no gap and no duplicate.
+// stream is one stream key: its publisher, its subscribers and what a new
+// subscriber starts with. The publishing goroutine does all the work of a
+// packet under mu (timestamps, caches, fan-out to every queue);
+// subscribers join and leave under mu, between two packets, so a new one
+// gets the cache and then every live packet, with no gap and no duplicate.
 //
-// Lock order: Hub.mu, stream.mu, subscriber.mu.
+// Lock order: Hub.mu, stream.mu, Subscription.mu.
 type stream struct {
 	hub *Hub
-	key streamKey
+	key Key
 
-	// refs counts the sessions using the stream (publisher, waiting and
-	// playing players); guarded by Hub.mu. At zero the hub forgets it.
+	// refs counts the sessions using the stream (publisher and
+	// subscribers, waiting or not); guarded by Hub.mu. At zero the hub
+	// forgets it.
 	refs int
 
 	mu   sync.Mutex
-	pub  *publisher
+	pub  *Publication
 	pubc chan struct{} // closed when a publisher arrives; a new one when it leaves
-	// unpublished: players were told the publisher left.
+	// unpublished: subscribers were told the publisher left.
 	unpublished bool
-	subs        []*subscriber
-	reserved    int // players accepted or about to be
+	grace       *time.Timer // ends the subscribers when no publisher returns
+	graceGen    uint64
+	subs        []*Subscription
 	tl          timeline
 
 	// headers are the current decoder configurations, one per slot
-	// (packet.hkey); copied on write, so a GOP can keep the set it began
+	// (Packet.hkey); copied on write, so a GOP can keep the set it began
 	// with by reference.
-	headers []*packet
-	// frames are the @setDataFrame frames, unwrapped, by name.
-	frames     []*packet
+	headers []*Packet
+	// frames are the @setDataFrame frames, unwrapped, by name; frameBytes
+	// their payload bytes.
+	frames     []*Packet
 	frameNames []string
+	frameBytes int
 
 	// The GOP cache: every packet from the last key frame of track 0, and
 	// the headers in force at that key frame.
-	gop        []*packet
+	gop        []*Packet
 	gopBytes   int
-	gopHeaders []*packet
+	gopHeaders []*Packet
 	gopValid   bool
 
+	// Statistics of the current publisher.
+	since          time.Time
 	packets, bytes uint64
+	in             meter
+	tracks         []TrackInfo
+	// dropped counts the drops of subscribers that left.
+	dropped uint64
 }
 
-func newStream(h *Hub, k streamKey) *stream {
+func newStream(h *Hub, k Key) *stream {
 	return &stream{hub: h, key: k, pubc: make(chan struct{})}
 }
 
 // claim makes me the stream's publisher. The caller holds Hub.mu. It
 // returns the publisher me replaces, if any.
-func (st *stream) claim(me *publisher, replace bool) (old *publisher, err error) {
+func (st *stream) claim(me *Publication, replace bool) (old *Publication, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.pub != nil {
 		if !replace {
-			return nil, errBusy
+			return nil, ErrStreamBusy
 		}
 		old = st.pub
-		old.replaced = true
-	}
-	if st.pub == nil {
-		close(st.pubc) // wake the waiting players
+		old.ended, old.reason = true, ReasonReplaced
+	} else {
+		close(st.pubc) // wake the waiting subscribers
 	}
 	st.pub = me
+	if st.grace != nil {
+		st.grace.Stop()
+		st.graceGen++
+	}
 	st.tl.restart()
 	st.resetCaches()
+	st.since, st.packets, st.bytes, st.in, st.tracks = time.Now(), 0, 0, meter{}, nil
 	now := st.hub.now()
 	for _, s := range st.subs {
 		// The new stream starts at its first key frame.
 		s.skipToKey()
-		if st.unpublished {
-			s.notify(ctlPublished, now)
+		if st.unpublished && !s.waiting {
+			s.notify(NoticePublished, now)
 		}
+		s.waiting = false
 	}
 	st.unpublished = false
 	return old, nil
@@ -104,30 +103,15 @@ func (st *stream) claim(me *publisher, replace bool) (old *publisher, err error)
 
 func (st *stream) resetCaches() {
 	st.headers = nil
-	st.frames, st.frameNames = nil, nil
+	st.frames, st.frameNames, st.frameBytes = nil, nil, 0
 	clear(st.gop)
 	st.gop, st.gopBytes, st.gopHeaders, st.gopValid = st.gop[:0], 0, nil, false
 }
 
-// accepted records the publish session of me. If me was replaced, or the
-// hub shut down, meanwhile, it returns why, and the caller closes the
-// session (Shutdown closes the sessions it finds recorded here).
-func (st *stream) accepted(me *publisher, ps *rtmp.PublishSession) Reason {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	me.ps = ps
-	switch {
-	case me.replaced:
-		return ReasonReplaced
-	case st.hub.closed.Load():
-		return ReasonShutdown
-	}
-	return ReasonNone
-}
-
-// unpublish ends me's turn: players are told and wait for a new publisher
-// (RepublishGrace). It reports whether me was still the publisher.
-func (st *stream) unpublish(me *publisher) bool {
+// unpublish ends me's turn: subscribers are told and wait for a new
+// publisher (RepublishGrace). It reports whether me was still the
+// publisher.
+func (st *stream) unpublish(me *Publication) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.pub != me {
@@ -140,33 +124,62 @@ func (st *stream) unpublish(me *publisher) bool {
 	st.unpublished = true
 	now := st.hub.now()
 	for _, s := range st.subs {
-		s.notify(ctlUnpublished, now)
+		if !s.waiting {
+			s.notify(NoticeUnpublished, now)
+		}
+	}
+	st.graceGen++
+	if g := st.hub.lim.grace; g > 0 {
+		gen := st.graceGen
+		st.grace = time.AfterFunc(g, func() { st.graceOver(gen) })
+	} else {
+		st.endSubscribersLocked()
 	}
 	return true
 }
 
-// publish relays one packet of me's: it maps its timestamp, keeps what late
-// players need, and queues it for every player. It never blocks on a
-// player.
-func (st *stream) publish(me *publisher, pk rtmp.Packet, now int64) {
+// graceOver ends the subscribers when no publisher came back in time.
+func (st *stream) graceOver(gen uint64) {
 	st.mu.Lock()
-	kills := st.publishLocked(me, pk, now, nil) // allocates only to end a player
+	defer st.mu.Unlock()
+	if st.graceGen == gen && st.pub == nil {
+		st.endSubscribersLocked()
+	}
+}
+
+func (st *stream) endSubscribersLocked() {
+	for _, s := range st.subs {
+		if !s.waiting {
+			s.finish(ReasonPublisherGone)
+		}
+	}
+}
+
+// publish relays one packet of me's: it maps its timestamp, keeps what
+// late subscribers need, and queues it for every subscriber. It never
+// blocks on a subscriber. It reports false when me is no longer the
+// publisher.
+func (st *stream) publish(me *Publication, pk rtmp.Packet, now int64) bool {
+	st.mu.Lock()
+	var kills []*Subscription
+	ok := st.pub == me
+	if ok {
+		kills = st.publishLocked(pk, now, nil) // allocates only to end a subscriber
+	}
 	st.mu.Unlock()
 	for _, s := range kills {
-		s.kill()
+		s.kill(ReasonSlowConsumer)
 	}
+	return ok
 }
 
 // publishLocked does the work of publish under st.mu; it appends the
 // subscribers the queue policy ended to kills.
-func (st *stream) publishLocked(me *publisher, pk rtmp.Packet, now int64, kills []*subscriber) []*subscriber {
-	if st.pub != me {
-		return kills
-	}
-	var p *packet
+func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription) []*Subscription {
+	var p *Packet
 	switch pk.Type {
 	case message.TypeAudio, message.TypeVideo:
-		p = &packet{typ: pk.Type, ts: uint32(st.tl.next(pk.Timestamp)), payload: pk.Payload}
+		p = &Packet{typ: pk.Type, ts: uint32(st.tl.next(pk.Timestamp)), payload: pk.Payload}
 		var keep bool
 		if pk.Type == message.TypeVideo {
 			keep = classifyVideo(p)
@@ -176,21 +189,22 @@ func (st *stream) publishLocked(me *publisher, pk rtmp.Packet, now int64, kills 
 		if keep {
 			st.setHeader(p)
 		}
+		st.noteTrack(p)
 		st.cache(p)
 	case message.TypeDataAMF0, message.TypeDataAMF3:
 		ts := uint32(st.tl.next(pk.Timestamp))
 		d, err := message.UnmarshalData(pk.Type, pk.Payload)
 		switch {
 		case err == nil && d.IsSetDataFrame():
-			// Players get what @setDataFrame wraps (usually onMetaData),
-			// now and when they join.
+			// Subscribers get what @setDataFrame wraps (usually
+			// onMetaData), now and when they join.
 			u := d.Unwrap()
 			b, err := u.AppendPayload(nil)
 			if err != nil {
 				return kills
 			}
 			name, _ := u.Name()
-			p = &packet{typ: pk.Type, ts: ts, payload: b, flags: fConfig}
+			p = &Packet{typ: pk.Type, ts: ts, payload: b, flags: fConfig}
 			st.setFrame(name, p)
 		case err == nil && d.IsClearDataFrame():
 			// "@clearDataFrame", name
@@ -200,7 +214,7 @@ func (st *stream) publishLocked(me *publisher, pk rtmp.Packet, now int64, kills 
 			}
 			return kills
 		default:
-			p = &packet{typ: pk.Type, ts: ts, payload: pk.Payload, flags: fConfig}
+			p = &Packet{typ: pk.Type, ts: ts, payload: pk.Payload, flags: fConfig}
 		}
 	default:
 		// Commands and shared objects of the publisher are not relayed.
@@ -208,6 +222,7 @@ func (st *stream) publishLocked(me *publisher, pk rtmp.Packet, now int64, kills 
 	}
 	st.packets++
 	st.bytes += uint64(len(p.payload))
+	st.in.add(now, len(p.payload))
 	for _, s := range st.subs {
 		if q := s.pick(p); q != nil && s.enqueue(q, now) {
 			kills = append(kills, s)
@@ -218,8 +233,8 @@ func (st *stream) publishLocked(me *publisher, pk rtmp.Packet, now int64, kills 
 
 // setHeader keeps a decoder configuration in its slot, replacing the
 // previous one (copy on write: a GOP may hold the old slice).
-func (st *stream) setHeader(p *packet) {
-	i := slices.IndexFunc(st.headers, func(h *packet) bool { return h.hkey == p.hkey })
+func (st *stream) setHeader(p *Packet) {
+	i := slices.IndexFunc(st.headers, func(h *Packet) bool { return h.hkey == p.hkey })
 	if i < 0 && len(st.headers) >= MaxHeaders {
 		return
 	}
@@ -232,20 +247,28 @@ func (st *stream) setHeader(p *packet) {
 	st.headers = h
 }
 
-func (st *stream) setFrame(name string, p *packet) {
+// setFrame keeps a data frame by name, within MaxDataFrames frames and
+// MaxDataFrameBytes bytes; past either it is relayed but not kept.
+func (st *stream) setFrame(name string, p *Packet) {
 	if i := slices.Index(st.frameNames, name); i >= 0 {
+		if st.frameBytes-len(st.frames[i].payload)+len(p.payload) > MaxDataFrameBytes {
+			return
+		}
+		st.frameBytes += len(p.payload) - len(st.frames[i].payload)
 		st.frames[i] = p
 		return
 	}
-	if len(st.frames) >= MaxDataFrames {
+	if len(st.frames) >= MaxDataFrames || st.frameBytes+len(p.payload) > MaxDataFrameBytes {
 		return
 	}
 	st.frames = append(st.frames, p)
 	st.frameNames = append(st.frameNames, name)
+	st.frameBytes += len(p.payload)
 }
 
 func (st *stream) clearFrame(name string) {
 	if i := slices.Index(st.frameNames, name); i >= 0 {
+		st.frameBytes -= len(st.frames[i].payload)
 		st.frames = slices.Delete(st.frames, i, i+1)
 		st.frameNames = slices.Delete(st.frameNames, i, i+1)
 	}
@@ -255,7 +278,7 @@ func (st *stream) clearFrame(name string) {
 // GOP; other packets join the current one while it stays within
 // GOPMaxPackets and GOPMaxBytes, past which it is dropped until the next
 // key frame.
-func (st *stream) cache(p *packet) {
+func (st *stream) cache(p *Packet) {
 	lim := &st.hub.lim
 	if lim.gopPackets == 0 || lim.gopBytes == 0 {
 		return
@@ -277,53 +300,28 @@ func (st *stream) cache(p *packet) {
 	st.gopBytes += p.size()
 }
 
-// reserve counts a player in before it is accepted (MaxPlayers).
-func (st *stream) reserve() error {
+// join adds a subscriber. If the stream is published it gets, stamped at
+// the time of its first packet, the data frames and the decoder
+// configurations, then the cached GOP, then every live packet; with no GOP
+// to give, it skips video up to the next key frame. If not, it waits
+// (s.waiting) and starts with the next publisher's first packet. It
+// returns ErrTooManyPlayers past MaxPlayers.
+func (st *stream) join(s *Subscription) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if max := st.hub.lim.maxPlayers; max > 0 && st.reserved >= max {
-		return errTooManyPly
+	if max := st.hub.lim.maxPlayers; max > 0 && len(st.subs) >= max {
+		return ErrTooManyPlayers
 	}
-	st.reserved++
-	return nil
-}
-
-// joinWait bounds how long a new publisher waits for the players that were
-// waiting for it to join.
-const joinWait = 500 * time.Millisecond
-
-// awaitWaitingPlayers returns once every reserved player has joined (or
-// given up), or after d.
-func (st *stream) awaitWaitingPlayers(d time.Duration) {
-	deadline := time.Now().Add(d)
-	for {
-		st.mu.Lock()
-		waiting := st.reserved - len(st.subs)
-		st.mu.Unlock()
-		if waiting <= 0 || time.Now().After(deadline) {
-			return
-		}
-		time.Sleep(time.Millisecond)
+	s.st = st
+	s.skipToKey()
+	st.subs = append(st.subs, s)
+	if st.pub == nil {
+		s.waiting = true
+		return nil
 	}
-}
-
-func (st *stream) unreserve() {
-	st.mu.Lock()
-	st.reserved--
-	st.mu.Unlock()
-}
-
-// join adds a player. It gets, stamped at the time of its first packet, the
-// data frames and the decoder configurations, then the cached GOP, then
-// every live packet; with no GOP to give, it skips video up to the next key
-// frame. A player that joins while the publisher is away is told so.
-func (st *stream) join(s *subscriber) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
 	now := st.hub.now()
 	headers := st.headers
 	ts := uint32(st.tl.out)
-	s.skipToKey()
 	if st.gopValid && len(st.gop) > 0 {
 		headers = st.gopHeaders
 		ts = st.gop[0].ts
@@ -345,20 +343,19 @@ func (st *stream) join(s *subscriber) {
 			}
 		}
 	}
-	if st.pub == nil {
-		s.notify(ctlUnpublished, now)
-	}
-	st.subs = append(st.subs, s)
+	return nil
 }
 
-// leave removes a player.
-func (st *stream) leave(s *subscriber) {
+// leave removes a subscriber.
+func (st *stream) leave(s *Subscription) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if i := slices.Index(st.subs, s); i >= 0 {
 		st.subs = slices.Delete(st.subs, i, i+1)
+		s.mu.Lock()
+		st.dropped += s.dropped
+		s.mu.Unlock()
 	}
-	st.reserved--
 }
 
 // published reports whether a publisher is on, and a channel closed when
@@ -367,4 +364,82 @@ func (st *stream) published() (bool, <-chan struct{}) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return st.pub != nil, st.pubc
+}
+
+// TrackInfo is one audio or video track of a stream.
+type TrackInfo struct {
+	// Type is "video" or "audio".
+	Type string `json:"type"`
+	// ID is the Enhanced RTMP track id (0 for single-track streams).
+	ID uint8 `json:"id"`
+	// Codec is the codec's FourCC (avc1, hvc1, av01, vp09, mp4a, Opus,
+	// fLaC, ac-3, ec-3, .mp3, ...), or the legacy FLV codec's name.
+	Codec string `json:"codec"`
+}
+
+// noteTrack records the tracks of a stream as packets show them: every
+// packet of a single track, and the decoder configurations of multitrack
+// tags (which name every track).
+func (st *stream) noteTrack(p *Packet) {
+	kind := "audio"
+	if p.typ == message.TypeVideo {
+		kind = "video"
+	}
+	if p.flags&fMultitrack == 0 {
+		st.addTrack(kind, 0, p)
+		return
+	}
+	if p.flags&fConfig == 0 {
+		return
+	}
+	if p.typ == message.TypeVideo {
+		var v flv.VideoTag
+		if v.Unmarshal(p.payload) == nil {
+			for it := v.Tracks(); it.Next(); {
+				st.addTrackCodec(kind, it.Track().ID, it.Track().FourCC.String())
+			}
+		}
+		return
+	}
+	var a flv.AudioTag
+	if a.Unmarshal(p.payload) == nil {
+		for it := a.Tracks(); it.Next(); {
+			st.addTrackCodec(kind, it.Track().ID, it.Track().FourCC.String())
+		}
+	}
+}
+
+func (st *stream) addTrack(kind string, id uint8, p *Packet) {
+	for i := range st.tracks {
+		if t := &st.tracks[i]; t.Type == kind && t.ID == id {
+			return // known: the common case costs a scan of a few tracks
+		}
+	}
+	st.addTrackCodec(kind, id, codecName(p))
+}
+
+func (st *stream) addTrackCodec(kind string, id uint8, codec string) {
+	for i := range st.tracks {
+		if t := &st.tracks[i]; t.Type == kind && t.ID == id {
+			t.Codec = codec
+			return
+		}
+	}
+	if len(st.tracks) < MaxHeaders {
+		st.tracks = append(st.tracks, TrackInfo{Type: kind, ID: id, Codec: codec})
+	}
+}
+
+// codecName names the codec of a single-track packet.
+func codecName(p *Packet) string {
+	if f := p.Codec(); f != 0 {
+		return f.String()
+	}
+	if len(p.payload) == 0 {
+		return ""
+	}
+	if p.typ == message.TypeVideo {
+		return flv.VideoCodecID(p.payload[0] & 0x0f).String()
+	}
+	return flv.SoundFormat(p.payload[0] >> 4).String()
 }

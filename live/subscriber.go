@@ -1,28 +1,102 @@
 package live
 
 import (
+	"context"
 	"sync"
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
-	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/message"
 )
 
-// sink is where a subscriber's writer sends media: a *rtmp.PlaySession in
-// the hub, a fake in benchmarks.
-type sink interface {
-	WritePrepared(*chunk.Prepared) error
-	Flush() error
+// SubscribeOptions are a subscriber's choices. The zero value is a legacy
+// player with the hub's queue bounds and slow-consumer policy.
+type SubscribeOptions struct {
+	// Session describes the subscriber (protocol, address, ...); nil is an
+	// anonymous internal one. The hub sets its ID, Kind, Key and Start.
+	Session *Session
+
+	// Capabilities select what the subscriber takes of Enhanced RTMP:
+	// single-track enhanced tags of the codecs it declared, multitrack
+	// tags whole if it declared multitrack and every codec in them, else
+	// track 0 alone, else the legacy form of avc1, mp4a and .mp3. The zero
+	// value takes legacy tags only.
+	Capabilities rtmp.Capabilities
+	// AllCodecs takes every packet as published, multitrack included
+	// (recorders, relays, tools).
+	AllCodecs bool
+
+	// Wait is how long Subscribe waits for a publisher (0: the hub's
+	// PlayWait; negative: not at all).
+	Wait time.Duration
+
+	// QueueMaxBytes, QueueMaxDelay and SlowConsumerTimeout override the
+	// hub's bounds for this subscriber when non-zero (negative: no bound),
+	// as in Config.
+	QueueMaxBytes       int
+	QueueMaxDelay       time.Duration
+	SlowConsumerTimeout time.Duration
+	// ReportLoss keeps a subscriber that falls behind instead of closing
+	// it as a slow consumer: it loses video up to the next key frame and
+	// gets a NoticeLoss item saying how many packets it lost, just before
+	// the packet it resumes with (a recorder or a relay, usually with
+	// larger bounds).
+	ReportLoss bool
+
+	// Stop, when set, is called once, from any goroutine, when the hub
+	// ends the subscription while the subscriber may be blocked outside
+	// Read (a slow consumer, a kick, a forced shutdown): it should unblock
+	// the subscriber's writes, usually by closing its connection. It must
+	// not block.
+	Stop func(Reason)
 }
 
-// notifier sends the in-band notices and pings of a player; nil in
-// benchmarks.
-type notifier interface {
-	NotifyUnpublish() error
-	SendPingRequest(uint32) error
+// Notice is an event a subscriber gets in order with its packets.
+type Notice uint8
+
+const (
+	// NoticeNone: the item is a packet.
+	NoticeNone Notice = iota
+	// NoticeUnpublished: the publisher left; the stream may come back
+	// within Config.RepublishGrace (RTMP: NetStream.Play.UnpublishNotify).
+	NoticeUnpublished
+	// NoticePublished: a publisher came back (RTMP:
+	// NetStream.Play.PublishNotify); its decoder configurations and its
+	// first key frame follow.
+	NoticePublished
+	// NoticeLoss: a ReportLoss subscriber lost Item.Lost packets here.
+	NoticeLoss
+)
+
+var noticeNames = [...]string{"packet", "unpublished", "published", "loss"}
+
+func (n Notice) String() string {
+	if int(n) < len(noticeNames) {
+		return noticeNames[n]
+	}
+	return "notice?"
 }
+
+// Item is one entry of a subscription: a packet, or a notice.
+type Item struct {
+	Packet *Packet
+	Notice Notice
+	// Lost is the packet count of a NoticeLoss.
+	Lost uint64
+}
+
+// entry is a queued item with the time it was queued.
+type entry struct {
+	Item
+	at int64 // hub clock, ns
+}
+
+// EndError is what Read returns once the hub ended a subscription, or it
+// was closed.
+type EndError struct{ Reason Reason }
+
+func (e *EndError) Error() string { return "live: subscription ended: " + e.Reason.String() }
 
 type memoEntry struct {
 	f     flv.FourCC
@@ -30,59 +104,97 @@ type memoEntry struct {
 	ok    bool
 }
 
-// subscriber is one player of a stream: a bounded queue filled by the
-// publishing goroutine and drained by the player's own writer goroutine
-// (the connection's handler goroutine), which alone writes to the player's
-// connection. The publisher never waits for it: enqueue takes the
-// subscriber's mutex for a few instructions and never does I/O.
+// subLimits are a subscriber's effective queue bounds.
+type subLimits struct {
+	queueBytes              int
+	queueDelay, slowTimeout time.Duration
+	reportLoss              bool
+}
+
+// Subscription is one subscriber of a stream: a bounded queue filled by
+// the publishing goroutine and drained by the subscriber's own goroutine
+// with Read. The publisher never waits for it: enqueueing takes the
+// subscription's mutex for a few instructions and does no I/O.
 //
-// Lock order: stream.mu, then subscriber.mu.
-type subscriber struct {
+// Read and TryRead are for one goroutine; Close, Session, Stats and Ready
+// may be called from any.
+//
+// Lock order: stream.mu, then Subscription.mu.
+type Subscription struct {
 	// Immutable after newSubscriber.
-	out        sink
-	note       notifier
-	ps         *rtmp.PlaySession // nil in benchmarks
-	chunkSize  uint32
-	sid        uint32
-	name       string
+	hub        *Hub
+	st         *stream
+	sess       *Session
 	caps       rtmp.Capabilities
 	enhanced   bool // declared Enhanced RTMP capabilities
-	anyCodec   bool // takes every single-track codec (ForwardUndeclared)
+	anyCodec   bool // takes every single-track codec
 	multitrack bool
-	lim        *limits
+	all        bool // AllCodecs
+	lim        subLimits
 	clock      func() int64
-	kill       func() // closes the connection: unblocks a writer stuck in a write
+	stop       func(Reason)
 	wake       chan struct{}
+	stopOnce   sync.Once
+	closeOnce  sync.Once
 
-	// Guarded by the stream's mutex: the codec memo (pick runs there).
-	memo  [8]memoEntry
-	nmemo int
+	// Guarded by the stream's mutex: the codec memo (pick runs there) and
+	// waiting (a subscriber whose Subscribe still waits for a publisher).
+	memo    [8]memoEntry
+	nmemo   int
+	waiting bool
 
-	mu         sync.Mutex
-	q          ring
-	qbytes     int   // bytes queued and in flight
-	inflightAt int64 // queue time of the oldest entry in flight; 0 if none
-	waitKey    bool  // skipping video up to the next key frame
-	behind     int64 // when the queue overflowed; 0 once it emptied again
-	dead       bool  // ended by the hub: reason says why
-	reason     Reason
-	sent       uint64
-	dropped    uint64
-	peak       int
-
-	// Owned by the writer goroutine.
-	batch []entry
+	mu            sync.Mutex
+	q             ring
+	qbytes        int   // bytes queued and in flight
+	inflightAt    int64 // queue time of the oldest entry in flight; 0 if none
+	inflightBytes int
+	inflightN     int
+	inflightSize  int   // payload bytes in flight
+	waitKey       bool  // skipping video up to the next key frame
+	behind        int64 // when the queue overflowed; 0 once it emptied again
+	dead          bool  // ended by the hub: reason says why; the queue is gone
+	finishing     bool  // ends with reason once the queue is drained
+	reason        Reason
+	lost          uint64 // packets lost since the last NoticeLoss
+	sent          uint64
+	sentBytes     uint64
+	dropped       uint64
+	peak          int
+	out           meter
 }
 
-func newSubscriber(out sink, lim *limits, clock func() int64) *subscriber {
-	return &subscriber{out: out, lim: lim, clock: clock, chunkSize: rtmp.DefaultChunkSize, sid: 1,
-		wake: make(chan struct{}, 1), kill: func() {}}
+func newSubscriber(h *Hub, lim subLimits) *Subscription {
+	s := &Subscription{hub: h, lim: lim, wake: make(chan struct{}, 1), sess: &Session{}}
+	if h != nil {
+		s.clock = h.now
+	}
+	return s
 }
 
-// takes reports whether the player can receive Enhanced RTMP audio or video
-// of codec f. It runs under the stream's mutex; the answer is memoized, as
-// Capabilities compares strings.
-func (s *subscriber) takes(audio bool, f flv.FourCC) bool {
+func (h *Hub) subLimits(o *SubscribeOptions) subLimits {
+	l := subLimits{queueBytes: h.lim.queueBytes, queueDelay: h.lim.queueDelay, slowTimeout: h.lim.slowTimeout, reportLoss: o.ReportLoss}
+	if o.QueueMaxBytes != 0 {
+		l.queueBytes = intOr(o.QueueMaxBytes, 0)
+	}
+	if o.QueueMaxDelay != 0 {
+		l.queueDelay = durOr(o.QueueMaxDelay, 0)
+	}
+	if o.SlowConsumerTimeout != 0 {
+		l.slowTimeout = durOr(o.SlowConsumerTimeout, 0)
+	}
+	return l
+}
+
+// Session returns the subscriber's description.
+func (s *Subscription) Session() *Session { return s.sess }
+
+// Key returns the stream the subscription is attached to.
+func (s *Subscription) Key() Key { return s.st.key }
+
+// takes reports whether the subscriber can receive Enhanced RTMP audio or
+// video of codec f. It runs under the stream's mutex; the answer is
+// memoized, as Capabilities compares strings.
+func (s *Subscription) takes(audio bool, f flv.FourCC) bool {
 	if s.anyCodec {
 		return true
 	}
@@ -107,7 +219,7 @@ func (s *subscriber) takes(audio bool, f flv.FourCC) bool {
 	return ok
 }
 
-func (s *subscriber) takesAll(p *packet) bool {
+func (s *Subscription) takesAll(p *Packet) bool {
 	audio := p.typ == message.TypeAudio
 	for _, f := range p.codecs[:p.ncodecs] {
 		if !s.takes(audio, f) {
@@ -117,21 +229,21 @@ func (s *subscriber) takesAll(p *packet) bool {
 	return true
 }
 
-// pick chooses what the player gets of p: p itself, its track 0 as a
-// single-track tag, or nothing (nil).
+// pick chooses what the subscriber gets of p: p itself, its track 0 as a
+// single-track tag, its legacy form, or nothing (nil).
 //
 //   - Legacy tags and data go to everyone.
-//   - A single-track enhanced tag goes to players that declared its codec
-//     (fourCcList or the FourCC info maps, Enhanced RTMP v2).
-//   - A multitrack tag goes whole to players that declared multitrack
+//   - A single-track enhanced tag goes to subscribers that declared its
+//     codec (fourCcList or the FourCC info maps, Enhanced RTMP v2).
+//   - A multitrack tag goes whole to subscribers that declared multitrack
 //     (capsEx) and every codec in it. Others get its track 0 as a plain
 //     enhanced tag if they take that codec, else nothing: a player that
 //     cannot demultiplex tracks gets one track of each kind, the default
 //     one (Enhanced RTMP v2, "Track Ordering": track 0).
-//   - A player that takes none of these gets avc1, mp4a and .mp3 (alone
-//     or as track 0) rewritten as the legacy tags it can play.
-func (s *subscriber) pick(p *packet) *packet {
-	if p.flags&fEnhanced == 0 {
+//   - A subscriber that takes none of these gets avc1, mp4a and .mp3
+//     (alone or as track 0) rewritten as the legacy tags it can play.
+func (s *Subscription) pick(p *Packet) *Packet {
+	if p.flags&fEnhanced == 0 || s.all {
 		return p
 	}
 	if p.flags&fMultitrack == 0 {
@@ -149,23 +261,27 @@ func (s *subscriber) pick(p *packet) *packet {
 	return p.legacy
 }
 
-// push queues e and wakes the writer; the caller holds s.mu.
-func (s *subscriber) push(e entry) {
+// push queues e and wakes the reader; the caller holds s.mu.
+func (s *Subscription) push(e entry) {
 	s.q.push(e)
-	if e.p != nil {
-		s.qbytes += e.p.size()
+	if e.Packet != nil {
+		s.qbytes += e.Packet.size()
 		s.peak = max(s.peak, s.qbytes)
 	}
 	if s.q.len() == 1 {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.signal()
+	}
+}
+
+func (s *Subscription) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
 // oldest returns the queue time of the oldest entry queued or in flight.
-func (s *subscriber) oldest() int64 {
+func (s *Subscription) oldest() int64 {
 	t := s.inflightAt
 	if s.q.len() > 0 && (t == 0 || s.q.front().at < t) {
 		t = s.q.front().at
@@ -173,35 +289,35 @@ func (s *subscriber) oldest() int64 {
 	return t
 }
 
-// enqueue queues p (already picked for this player) under the queue
+// enqueue queues p (already picked for this subscriber) under the queue
 // policy. It runs on the publishing goroutine and never blocks; when it
-// ends the player, it returns true and the caller calls kill once it holds
-// no lock (closing a socket waits for a writer blocked on it to let go).
-// The policy:
+// ends the subscriber, it returns true and the caller calls kill once it
+// holds no lock (closing a socket waits for a writer blocked on it to let
+// go). The policy:
 //
 //   - While waitKey is set, video is skipped up to the next key frame.
-//   - When the queue is over QueueMaxBytes, or its oldest entry has waited
-//     longer than QueueMaxDelay, the player has fallen behind: its queued
-//     video is dropped (not sequence headers, metadata, data or audio) and
-//     video is skipped up to the next key frame.
-//   - A player that stays behind longer than SlowConsumerTimeout, or whose
-//     queue is still over the byte bound with nothing left to drop, is
-//     closed as a slow consumer.
-func (s *subscriber) enqueue(p *packet, now int64) (kill bool) {
+//   - When the queue is over its byte bound, or its oldest entry has waited
+//     longer than its delay bound, the subscriber has fallen behind: its
+//     queued video is dropped (not sequence headers, metadata, data or
+//     audio) and video is skipped up to the next key frame.
+//   - A subscriber that stays behind longer than its slow-consumer timeout,
+//     or whose queue is still over the byte bound with nothing left to
+//     drop, is closed as a slow consumer, unless it reports loss instead.
+func (s *Subscription) enqueue(p *Packet, now int64) (kill bool) {
 	s.mu.Lock()
-	if s.dead {
+	if s.dead || s.finishing {
 		s.mu.Unlock()
 		return false
 	}
-	lim := s.lim
-	if s.behind != 0 && lim.slowTimeout > 0 && now-s.behind > int64(lim.slowTimeout) {
+	lim := &s.lim
+	if s.behind != 0 && lim.slowTimeout > 0 && now-s.behind > int64(lim.slowTimeout) && !lim.reportLoss {
 		s.endLocked(ReasonSlowConsumer)
 		s.mu.Unlock()
 		return true
 	}
 	if p.droppable() && s.waitKey {
 		if p.flags&fKey == 0 {
-			s.dropped++
+			s.drop(1)
 			s.mu.Unlock()
 			return false
 		}
@@ -213,34 +329,49 @@ func (s *subscriber) enqueue(p *packet, now int64) (kill bool) {
 		if s.behind == 0 {
 			s.behind = now
 		}
-		b, n := s.q.filter(func(e *entry) bool { return e.p == nil || !e.p.droppable() })
+		b, n := s.q.filter(func(e *entry) bool { return e.Packet == nil || !e.Packet.droppable() })
 		s.qbytes -= b
-		s.dropped += uint64(n)
+		s.drop(n)
 		if p.droppable() && p.flags&fKey != 0 {
 			s.waitKey = false // the next key frame is this one
 		} else {
 			s.waitKey = true
 			if p.droppable() {
-				s.dropped++
+				s.drop(1)
 				p = nil
 			}
 		}
 		if p != nil && lim.queueBytes > 0 && s.qbytes+p.size() > lim.queueBytes {
+			if lim.reportLoss {
+				// Nothing left to drop: lose this one too.
+				s.drop(1)
+				s.mu.Unlock()
+				return false
+			}
 			s.endLocked(ReasonSlowConsumer)
 			s.mu.Unlock()
 			return true
 		}
 	}
 	if p != nil {
-		s.push(entry{p: p, at: now})
+		if s.lost > 0 && s.lim.reportLoss {
+			s.push(entry{Item: Item{Notice: NoticeLoss, Lost: s.lost}, at: now})
+			s.lost = 0
+		}
+		s.push(entry{Item: Item{Packet: p}, at: now})
 	}
 	s.mu.Unlock()
 	return false
 }
 
-// enqueueJoin queues the start of a new player (data frames, headers, the
-// cached GOP) without the overflow checks: the GOP bounds bound it.
-func (s *subscriber) enqueueJoin(p *packet, now int64) {
+func (s *Subscription) drop(n int) {
+	s.dropped += uint64(n)
+	s.lost += uint64(n)
+}
+
+// enqueueJoin queues the start of a new subscriber (data frames, headers,
+// the cached GOP) without the overflow checks: the GOP bounds bound it.
+func (s *Subscription) enqueueJoin(p *Packet, now int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.droppable() && s.waitKey {
@@ -249,205 +380,189 @@ func (s *subscriber) enqueueJoin(p *packet, now int64) {
 		}
 		s.waitKey = false
 	}
-	s.push(entry{p: p, at: now})
+	s.push(entry{Item: Item{Packet: p}, at: now})
 }
 
 // notify queues a notice; notices are never dropped.
-func (s *subscriber) notify(c ctl, now int64) {
+func (s *Subscription) notify(n Notice, now int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.dead {
-		s.push(entry{ctl: c, at: now})
+	if !s.dead && !s.finishing {
+		s.push(entry{Item: Item{Notice: n}, at: now})
 	}
 }
 
-// skipToKey makes the player skip video up to the next key frame: a new
-// publisher's stream starts there.
-func (s *subscriber) skipToKey() {
+// skipToKey makes the subscriber skip video up to the next key frame: a
+// new publisher's stream starts there.
+func (s *Subscription) skipToKey() {
 	s.mu.Lock()
 	s.waitKey = true
 	s.mu.Unlock()
 }
 
-// end stops the subscriber with a reason; the writer returns it.
-func (s *subscriber) end(r Reason) {
+// end stops the subscription with a reason at once (its queue is
+// dropped); Read returns it.
+func (s *Subscription) end(r Reason) {
 	s.mu.Lock()
 	s.endLocked(r)
 	s.mu.Unlock()
 }
 
-func (s *subscriber) endLocked(r Reason) {
+func (s *Subscription) endLocked(r Reason) {
 	if s.dead {
 		return
 	}
 	s.dead, s.reason = true, r
+	s.qbytes = 0
 	s.q.clear()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	s.signal()
+}
+
+// finish ends the subscription with r once what is queued was read.
+func (s *Subscription) finish(r Reason) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead || s.finishing {
+		return
+	}
+	if s.q.len() == 0 {
+		s.endLocked(r)
+		return
+	}
+	s.finishing, s.reason = true, r
+}
+
+// kill ends the subscription and calls its Stop, once.
+func (s *Subscription) kill(r Reason) {
+	s.end(r)
+	if s.stop != nil {
+		s.stopOnce.Do(func() { s.stop(r) })
 	}
 }
 
-// ended returns the reason the hub ended the subscriber, or ReasonNone.
-func (s *subscriber) ended() Reason {
+// ended returns the reason the hub ended the subscription, or ReasonNone.
+func (s *Subscription) ended() Reason {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.dead {
+		return ReasonNone
+	}
 	return s.reason
 }
 
-// runEnv is what the writer watches besides its queue.
-type runEnv struct {
-	hubDone    <-chan struct{}
-	playerDone <-chan struct{}
-}
+// Ready returns the subscription's own signal: it receives when items
+// were queued or the subscription ended. A subscriber that waits on
+// other things too (a ticker, a request's context) selects on it and then
+// calls TryRead.
+func (s *Subscription) Ready() <-chan struct{} { return s.wake }
 
-// run is the writer: it waits for queued entries, takes all of them, writes
-// them (packets by their shared chunked bytes) and flushes once. It
-// returns why it stopped, with the write error if one did it.
-func (s *subscriber) run(env runEnv) (Reason, error) {
-	var pingC, graceC <-chan time.Time
-	if s.note != nil && s.lim.pingInterval > 0 {
-		t := time.NewTicker(s.lim.pingInterval)
-		defer t.Stop()
-		pingC = t.C
-	}
-	var grace *time.Timer
-	defer func() {
-		if grace != nil {
-			grace.Stop()
-		}
-	}()
-	start := s.clock()
-	for {
-		s.mu.Lock()
-		for s.q.len() == 0 && !s.dead {
-			s.mu.Unlock()
-			select {
-			case <-s.wake:
-			case <-env.hubDone:
-				s.end(ReasonShutdown)
-			case <-env.playerDone:
-				return ReasonClientClosed, nil
-			case <-pingC:
-				if err := s.note.SendPingRequest(uint32((s.clock() - start) / 1e6)); err != nil {
-					return s.failed(err)
-				}
-			case <-graceC:
-				s.mu.Lock()
-				if s.q.len() == 0 {
-					s.endLocked(ReasonPublisherGone)
-				}
-				s.mu.Unlock()
-				graceC = nil
-			}
-			s.mu.Lock()
-		}
-		if s.dead {
-			r := s.reason
-			s.mu.Unlock()
-			return r, nil
-		}
-		s.batch = s.q.drain(s.batch[:0])
-		s.inflightAt = s.batch[0].at
-		s.mu.Unlock()
-
-		bytes, n := 0, 0
-		var err error
-		for i := range s.batch {
-			e := &s.batch[i]
-			if e.p != nil {
-				bytes += e.p.size()
-				n++
-				var m *chunk.Prepared
-				if m, err = e.p.prepared(s.chunkSize, s.sid); err == nil {
-					err = s.out.WritePrepared(m)
-				}
-			} else {
-				switch e.ctl {
-				case ctlUnpublished:
-					if err = s.notifyUnpublish(); err == nil {
-						if s.lim.grace <= 0 {
-							s.end(ReasonPublisherGone)
-						} else {
-							if grace == nil {
-								grace = time.NewTimer(s.lim.grace)
-							} else {
-								grace.Reset(s.lim.grace)
-							}
-							graceC = grace.C
-						}
-					}
-				case ctlPublished:
-					graceC = nil
-					err = s.notifyPublish()
-				}
-			}
-			if err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = s.out.Flush()
-		}
-		clear(s.batch)
-		s.mu.Lock()
-		s.qbytes -= bytes
-		s.sent += uint64(n)
-		s.inflightAt = 0
-		if s.q.len() == 0 {
-			s.behind = 0
-		}
-		s.mu.Unlock()
-		if err != nil {
-			return s.failed(err)
-		}
-		// A writer that never idles still pings: a player that only
-		// watches answers pings and little else, and its connection's read
-		// timeout counts on them.
-		select {
-		case <-env.hubDone:
-			s.end(ReasonShutdown)
-		case <-pingC:
-			if err := s.note.SendPingRequest(uint32((s.clock() - start) / 1e6)); err != nil {
-				return s.failed(err)
-			}
-		default:
-		}
-	}
-}
-
-// failed is the reason for a write error: the hub's own reason when it
-// closed the connection (a slow consumer), else the error's.
-func (s *subscriber) failed(err error) (Reason, error) {
-	if r := s.ended(); r != ReasonNone {
-		return r, nil
-	}
-	return reasonFor(err), err
-}
-
-func (s *subscriber) notifyUnpublish() error {
-	if s.note == nil {
-		return nil
-	}
-	return s.note.NotifyUnpublish()
-}
-
-// notifyPublish tells the player a publisher is back: StreamBegin, then
-// onStatus NetStream.Play.PublishNotify, as after UnpublishNotify.
-func (s *subscriber) notifyPublish() error {
-	if s.ps == nil {
-		return nil
-	}
-	conn := s.ps.Request().Conn()
-	if err := conn.Write(rtmp.CSIDControl, 0, 0, message.NewStreamBegin(s.sid)); err != nil {
-		return err
-	}
-	return conn.Write(rtmp.CSIDData, s.sid, 0, message.NewOnStatus("status", rtmp.CodePlayPublish, s.name+" is now published."))
-}
-
-// stats returns the counters for SessionInfo.
-func (s *subscriber) stats() (sent, dropped uint64, peak int) {
+// TryRead appends every queued item to buf, in order, and returns it
+// without waiting (an empty result: nothing queued). The items returned by
+// the previous read count against the queue bounds until this call: read,
+// write what you got, read again. Once the subscription has ended and its
+// queue is drained, it returns an *EndError with the reason.
+func (s *Subscription) TryRead(buf []Item) ([]Item, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.sent, s.dropped, s.peak
+	s.releaseLocked()
+	if s.dead {
+		return buf, &EndError{Reason: s.reason}
+	}
+	if s.q.len() == 0 {
+		if s.finishing {
+			s.endLocked(s.reason)
+			return buf, &EndError{Reason: s.reason}
+		}
+		return buf, nil
+	}
+	s.inflightAt = s.q.front().at
+	n0 := len(buf)
+	buf = s.q.drain(buf)
+	for i := n0; i < len(buf); i++ {
+		if p := buf[i].Packet; p != nil {
+			s.inflightBytes += p.size()
+			s.inflightSize += len(p.payload)
+			s.inflightN++
+		}
+	}
+	return buf, nil
+}
+
+// releaseLocked accounts for the items of the previous read as delivered.
+func (s *Subscription) releaseLocked() {
+	if s.inflightAt == 0 && s.inflightN == 0 {
+		return
+	}
+	if !s.dead {
+		s.qbytes -= s.inflightBytes
+	}
+	s.sent += uint64(s.inflightN)
+	s.sentBytes += uint64(s.inflightSize)
+	if s.clock != nil {
+		s.out.add(s.clock(), s.inflightSize)
+	}
+	s.inflightAt, s.inflightBytes, s.inflightN, s.inflightSize = 0, 0, 0, 0
+	if s.q.len() == 0 {
+		s.behind = 0
+	}
+}
+
+// Read waits until items are queued, then returns them as TryRead does. It
+// returns ctx's error when ctx ends first.
+func (s *Subscription) Read(ctx context.Context, buf []Item) ([]Item, error) {
+	for {
+		out, err := s.TryRead(buf)
+		if err != nil || len(out) > len(buf) {
+			return out, err
+		}
+		select {
+		case <-s.wake:
+		case <-ctx.Done():
+			return buf, ctx.Err()
+		}
+	}
+}
+
+// SubscriptionStats are a subscription's counters.
+type SubscriptionStats struct {
+	// Packets and Bytes count the packets read (payload bytes).
+	Packets, Bytes uint64
+	// Dropped counts packets skipped by the queue policy.
+	Dropped uint64
+	// Queued is the bytes queued and in flight; PeakQueue the most so far.
+	Queued, PeakQueue int
+	// Bitrate is the bits per second read over the last whole second.
+	Bitrate int64
+}
+
+// Stats returns the subscription's counters.
+func (s *Subscription) Stats() SubscriptionStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := SubscriptionStats{Packets: s.sent, Bytes: s.sentBytes, Dropped: s.dropped, Queued: s.qbytes, PeakQueue: s.peak}
+	if s.clock != nil {
+		st.Bitrate = s.out.rate(s.clock())
+	}
+	return st
+}
+
+// Close detaches the subscriber from the stream: the client went away.
+func (s *Subscription) Close() { s.CloseWith(ReasonClientClosed, nil) }
+
+// CloseWith detaches the subscriber with the reason (and error) it ended
+// for; when the hub ended it first, the hub's reason wins. The End hook
+// runs once, on the calling goroutine. Safe to call more than once.
+func (s *Subscription) CloseWith(r Reason, err error) {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.releaseLocked()
+		if s.dead && s.reason != ReasonNone {
+			r, err = s.reason, nil
+		}
+		s.endLocked(r)
+		e := SessionEnd{Reason: r, Err: err, Packets: s.sent, Bytes: s.sentBytes, Dropped: s.dropped, PeakQueue: s.peak}
+		s.mu.Unlock()
+		s.st.leave(s)
+		s.hub.endSession(s.sess, s.st, e)
+	})
 }

@@ -62,7 +62,7 @@ func TestTrackSelection(t *testing.T) {
 	for name, caps := range players {
 		peers[name] = playPeer(t, sh.addr, "live", "t", caps)
 	}
-	sh.waitStream(t, "t", func(si StreamInfo) bool { return si.Players == len(players) })
+	sh.waitStream(t, "t", func(si StreamInfo) bool { return si.Subscribers == len(players) })
 	for i, s := range stream {
 		if err := pub.Media(s.typ, uint32(i*10), s.body); err != nil {
 			t.Fatal(err)
