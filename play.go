@@ -259,12 +259,13 @@ func (p *PlaySession) NotifyPublish() error {
 }
 
 // NotifyUnpublish tells the player the publisher went away
-// (NetStream.Play.UnpublishNotify) without closing the session.
+// (NetStream.Play.UnpublishNotify) without closing the session. No
+// StreamEOF goes with it: the stream may come back (a live server's
+// republish grace), and players end on StreamEOF; Close sends it.
 func (p *PlaySession) NotifyUnpublish() error {
 	if p.closed.Load() {
 		return ErrSessionClosed
 	}
-	p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
 	p.status("status", CodePlayUnpublish, p.req.StreamName+" is now unpublished.", nil)
 	return p.conn.Flush()
 }

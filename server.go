@@ -32,6 +32,20 @@ type Handler interface {
 	ServeRTMP(*Request)
 }
 
+// ConnectHandler is a Handler that is also asked about each connect, before
+// the connect is answered: an error refuses it with _error
+// NetConnection.Connect.Rejected (the error's Description() when it has
+// one, else its text) and closes the connection. The request holds the
+// connect fields only (App, TcURL, ConnectObject, Capabilities,
+// RemoteAddr); Kind is 0.
+type ConnectHandler interface {
+	Handler
+	ServeConnect(*Request) error
+}
+
+// ErrConnectRejected marks a connect the handler refused.
+var ErrConnectRejected = errors.New("rtmp: connect rejected")
+
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(*Request)
 

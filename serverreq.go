@@ -134,6 +134,17 @@ func (c *serverConn) connect(req *Request, cmd message.Command, amf3 bool) error
 	req.Capabilities = ParseCapabilities(obj)
 
 	conn := c.conn
+	if ch, ok := s.Handler.(ConnectHandler); ok {
+		if err := ch.ServeConnect(req); err != nil {
+			desc := err.Error()
+			if d, ok := err.(interface{ Description() string }); ok {
+				desc = d.Description()
+			}
+			c.replyError(amf3, cmd.TransactionID, CodeConnectRejected, desc)
+			conn.Flush()
+			return fmt.Errorf("%w: %s", ErrConnectRejected, desc)
+		}
+	}
 	if err := conn.SetWindowAckSize(u32Or(s.WindowAckSize, DefaultWindowAckSize)); err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func (h *Hub) admit(ctx context.Context, s *Session) (Key, error) {
 		name, err := h.cfg.Hooks.Authorize(ctx, s)
 		if err != nil {
 			if !errors.Is(err, ErrDenied) {
-				err = &DeniedError{Description: err.Error()}
+				err = &DeniedError{Text: err.Error()}
 			}
 			return k, err
 		}

@@ -81,7 +81,7 @@ func rejectRTMP(req *rtmp.Request, err error) {
 func describe(err error) string {
 	var d *DeniedError
 	if errors.As(err, &d) {
-		return d.Description
+		return d.Text
 	}
 	return strings.TrimPrefix(err.Error(), "live: ")
 }

@@ -42,15 +42,19 @@ var (
 	ErrNoSession = errors.New("live: no such session")
 )
 
-// DeniedError is a refusal by a hook: Description is what the client is
-// told (an RTMP client sees it in onStatus). It matches ErrDenied.
-type DeniedError struct{ Description string }
+// DeniedError is a refusal by a hook: Text is what the client is told (an
+// RTMP client sees it in onStatus). It matches ErrDenied.
+type DeniedError struct{ Text string }
 
-func (e *DeniedError) Error() string        { return "live: denied: " + e.Description }
+func (e *DeniedError) Error() string        { return "live: denied: " + e.Text }
 func (e *DeniedError) Is(target error) bool { return target == ErrDenied }
 
+// Description is what the client is told (rtmp.Server uses it for a
+// refused connect).
+func (e *DeniedError) Description() string { return e.Text }
+
 // Deny returns a refusal with the description the client is told.
-func Deny(description string) error { return &DeniedError{Description: description} }
+func Deny(description string) error { return &DeniedError{Text: description} }
 
 // Session describes one publisher or subscriber of the hub, of any
 // protocol: an RTMP publisher or player, an HTTP-FLV viewer, a recorder, a
