@@ -488,8 +488,8 @@ func (h *Hub) Sessions() []SessionInfo {
 // refused, waiting subscribers are refused, subscribers' reads end (RTMP
 // players get StreamEOF and NetStream.Play.Stop), publishers are asked to
 // stop (RTMP: a polite close). It waits for the sessions to end; when ctx
-// ends first, it closes the RTMP connections and calls every session's
-// Stop, and returns ctx.Err() once they ended. Call it before
+// ends first, it closes the RTMP connections and calls every subscriber's
+// Stop, waits briefly for them, and returns ctx.Err(). Call it before
 // rtmp.Server.Shutdown. It is safe to call more than once.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
@@ -532,7 +532,17 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		for _, s := range subs {
 			s.kill(ReasonShutdown)
 		}
-		<-finished
+		// Sessions whose owners close them promptly once forced are
+		// waited for briefly; Shutdown does not wait for the others.
+		t := time.NewTimer(forceWait)
+		defer t.Stop()
+		select {
+		case <-finished:
+		case <-t.C:
+		}
 		return ctx.Err()
 	}
 }
+
+// forceWait bounds how long Shutdown waits for sessions after forcing them.
+const forceWait = time.Second

@@ -478,30 +478,31 @@ func (s *Subscription) TryRead(buf []Item) ([]Item, error) {
 	s.inflightAt = s.q.front().at
 	n0 := len(buf)
 	buf = s.q.drain(buf)
+	size := 0
 	for i := n0; i < len(buf); i++ {
 		if p := buf[i].Packet; p != nil {
 			s.inflightBytes += p.size()
-			s.inflightSize += len(p.payload)
-			s.inflightN++
+			size += len(p.payload)
+			s.sent++
 		}
+	}
+	s.sentBytes += uint64(size)
+	if s.clock != nil {
+		s.out.add(s.clock(), size)
 	}
 	return buf, nil
 }
 
-// releaseLocked accounts for the items of the previous read as delivered.
+// releaseLocked accounts for the items of the previous read as written:
+// they stop counting against the queue bounds.
 func (s *Subscription) releaseLocked() {
-	if s.inflightAt == 0 && s.inflightN == 0 {
+	if s.inflightAt == 0 && s.inflightBytes == 0 {
 		return
 	}
 	if !s.dead {
 		s.qbytes -= s.inflightBytes
 	}
-	s.sent += uint64(s.inflightN)
-	s.sentBytes += uint64(s.inflightSize)
-	if s.clock != nil {
-		s.out.add(s.clock(), s.inflightSize)
-	}
-	s.inflightAt, s.inflightBytes, s.inflightN, s.inflightSize = 0, 0, 0, 0
+	s.inflightAt, s.inflightBytes = 0, 0
 	if s.q.len() == 0 {
 		s.behind = 0
 	}
@@ -525,7 +526,8 @@ func (s *Subscription) Read(ctx context.Context, buf []Item) ([]Item, error) {
 
 // SubscriptionStats are a subscription's counters.
 type SubscriptionStats struct {
-	// Packets and Bytes count the packets read (payload bytes).
+	// Packets and Bytes count the packets handed out by reads (payload
+	// bytes).
 	Packets, Bytes uint64
 	// Dropped counts packets skipped by the queue policy.
 	Dropped uint64
