@@ -253,6 +253,15 @@ func (s *Server) Close() error {
 }
 
 // serverConn is one accepted connection.
+//
+// Its read side has one owner at a time, the holder of rmu: the
+// connection's goroutine up to the Request, then the publisher's ReadPacket
+// or the player's readLoop, and last whoever drains. Nothing else reads the
+// socket: a second reader takes bytes from under the chunk reader and
+// corrupts the stream. A goroutine that closes a session while another
+// reads only signals (closing messages, half-close, session flag,
+// Conn.stopReading); the reader sees the flag when its read fails, drains
+// and closes (finishLocked).
 type serverConn struct {
 	srv *Server
 	nc  net.Conn
@@ -263,6 +272,10 @@ type serverConn struct {
 	// session is the open session, if any (for Shutdown).
 	mu      sync.Mutex
 	session interface{ shutdown() }
+	// rmu is the read token (see above); finished, guarded by it, is set
+	// once the connection was drained and closed.
+	rmu      sync.Mutex
+	finished bool
 	// released is closed when the connection is done with (closed politely
 	// or shut down); relOnce guards it.
 	released chan struct{}
@@ -271,14 +284,75 @@ type serverConn struct {
 
 func (c *serverConn) release() { c.relOnce.Do(func() { close(c.released) }) }
 
+// finishLocked drains what the peer still sends (bounded) and closes the
+// connection, once. The caller holds rmu.
+func (c *serverConn) finishLocked() {
+	if c.finished {
+		return
+	}
+	c.finished = true
+	drain(c.nc)
+	c.nc.Close()
+	c.release()
+}
+
+// tryFinish finishes the connection if nobody is reading it; otherwise the
+// reader does when its read returns (it was told with stopReading).
+func (c *serverConn) tryFinish() {
+	if c.rmu.TryLock() {
+		c.finishLocked()
+		c.rmu.Unlock()
+	}
+}
+
+// finish waits for the reader to stop, then finishes the connection.
+func (c *serverConn) finish() {
+	c.rmu.Lock()
+	c.finishLocked()
+	c.rmu.Unlock()
+}
+
+// Bounds of the drain after a polite close: it ends when the peer closes,
+// after drainTime in all, or once the peer sent nothing for drainIdle (a
+// peer that is silent but open has read what it wanted).
+const (
+	drainTime = 2 * time.Second
+	drainIdle = 500 * time.Millisecond
+)
+
+var drainPool = sync.Pool{New: func() any { return new([16 << 10]byte) }}
+
+// drain reads and drops what the peer sends until it closes or goes quiet,
+// bounded by drainTime. Only the owner of the read side calls it.
+func drain(nc net.Conn) {
+	buf := drainPool.Get().(*[16 << 10]byte)
+	defer drainPool.Put(buf)
+	end := time.Now().Add(drainTime)
+	for {
+		now := time.Now()
+		if !now.Before(end) {
+			return
+		}
+		d := now.Add(drainIdle)
+		if d.After(end) {
+			d = end
+		}
+		nc.SetReadDeadline(d)
+		if _, err := nc.Read(buf[:]); err != nil {
+			return
+		}
+	}
+}
+
 func (c *serverConn) shutdown() {
 	c.closing.Store(true)
 	c.mu.Lock()
 	sess := c.session
 	c.mu.Unlock()
 	if sess != nil {
-		// Sessions close politely (flush, half-close, drain) in parallel;
-		// the connection's goroutine ends when they do.
+		// Sessions close politely in parallel: closing messages, half-close,
+		// then their readers drain; the connection's goroutine ends when
+		// they do.
 		go sess.shutdown()
 		return
 	}
@@ -325,4 +399,7 @@ func (c *serverConn) serve() {
 	}
 	h.ServeRTMP(req)
 	req.finish()
+	// A player's readLoop may still be draining: wait for it, so the close
+	// stays polite.
+	c.finish()
 }
