@@ -73,6 +73,7 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 		return nil, ErrAnswered
 	}
 	r.decided = true
+	r.c.acceptLimits()
 	if opts == nil {
 		opts = &PlayOptions{}
 	}

@@ -174,6 +174,7 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 		return nil, ErrAnswered
 	}
 	r.decided = true
+	r.c.acceptLimits()
 	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3}}
 	r.c.setSession(ps) // before anything is sent: see AcceptPlay
 	ps.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
