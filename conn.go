@@ -93,6 +93,9 @@ type Conn struct {
 	nread atomic.Uint64
 	// readTimeout is the idle timeout per ReadMessage, in ns (0: none).
 	readTimeout atomic.Int64
+	// stopped is set by stopReading, from any goroutine: every read fails
+	// at once from then on, whatever deadline anybody sets.
+	stopped atomic.Bool
 
 	// Write side: guarded by wmu.
 	wmu       sync.Mutex
@@ -147,7 +150,9 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 		ns = t.UnixNano()
 	}
 	c.readDeadline.Store(ns)
-	return c.nc.SetReadDeadline(t)
+	err := c.nc.SetReadDeadline(t)
+	c.keepStopped()
+	return err
 }
 
 // SetReadTimeout changes the idle timeout of each ReadMessage; zero or
@@ -162,6 +167,31 @@ func (c *Conn) SetReadTimeout(d time.Duration) {
 	} else {
 		c.nc.SetReadDeadline(time.Time{})
 	}
+	c.keepStopped()
+}
+
+// aLongTimeAgo is a read deadline that has passed: a read waiting on the
+// socket returns at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// stopReading makes the read in progress, if any, and every later one fail
+// at once with a timeout. It is how a goroutine that does not own the read
+// side (a closer) gets the reading goroutine to stop; it never reads
+// itself. The chunk reader fails its message in progress, so nothing cut
+// by it is ever returned.
+func (c *Conn) stopReading() {
+	c.stopped.Store(true)
+	c.nc.SetReadDeadline(aLongTimeAgo)
+}
+
+// keepStopped runs after every change of the socket's read deadline: if
+// stopReading ran meanwhile, its deadline must win. (It stored the flag
+// before setting its deadline, and we set ours before loading the flag, so
+// either we see the flag or its deadline comes after ours.)
+func (c *Conn) keepStopped() {
+	if c.stopped.Load() {
+		c.nc.SetReadDeadline(aLongTimeAgo)
+	}
 }
 
 // ReadMessage returns the next message. Its Payload is valid until the next
@@ -170,6 +200,7 @@ func (c *Conn) ReadMessage() (chunk.Message, error) {
 	if c.readDeadline.Load() == 0 {
 		if d := time.Duration(c.readTimeout.Load()); d > 0 {
 			c.nc.SetReadDeadline(time.Now().Add(d))
+			c.keepStopped()
 		}
 	}
 	m, err := c.r.ReadMessage()

@@ -35,7 +35,9 @@ func NewListener(ln net.Listener, cfg *Server) *Listener {
 	if cfg != nil {
 		s = &Server{HandshakeTimeout: cfg.HandshakeTimeout, RequestTimeout: cfg.RequestTimeout, Conn: cfg.Conn,
 			ChunkSize: cfg.ChunkSize, WindowAckSize: cfg.WindowAckSize, PeerBandwidth: cfg.PeerBandwidth,
-			Capabilities: cfg.Capabilities, FMSVersion: cfg.FMSVersion, Handshake: cfg.Handshake, Logger: cfg.Logger}
+			Capabilities: cfg.Capabilities, FMSVersion: cfg.FMSVersion, Handshake: cfg.Handshake, Logger: cfg.Logger,
+			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxRequestMessageSize: cfg.MaxRequestMessageSize,
+			OnConnClose: cfg.OnConnClose}
 	}
 	l := &Listener{srv: s, ln: ln, reqs: make(chan *Request), served: make(chan error, 1)}
 	s.Handler = HandlerFunc(func(r *Request) {

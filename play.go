@@ -73,6 +73,7 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 		return nil, ErrAnswered
 	}
 	r.decided = true
+	r.c.acceptLimits()
 	if opts == nil {
 		opts = &PlayOptions{}
 	}
@@ -106,13 +107,32 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 // Request returns the request the session answered.
 func (p *PlaySession) Request() *Request { return p.req }
 
+// readLoop owns the read side of the connection for the session's life
+// (it holds the read token): it answers pings and acknowledgements through
+// Conn and queues the player's events. When Close stops it, it drains and
+// closes the connection.
 func (p *PlaySession) readLoop() {
 	defer close(p.done)
+	c := p.c
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	err := p.readEvents()
+	if p.closed.Load() {
+		c.finishLocked()
+		err = ErrSessionClosed
+	}
+	p.push(Event{}, err)
+}
+
+// readEvents reads until the player stops (io.EOF) or the read fails.
+func (p *PlaySession) readEvents() error {
 	for {
+		if p.closed.Load() {
+			return ErrSessionClosed
+		}
 		m, err := p.conn.ReadMessage()
 		if err != nil {
-			p.push(Event{}, err)
-			return
+			return err
 		}
 		t := message.Type(m.TypeID)
 		switch t {
@@ -130,12 +150,10 @@ func (p *PlaySession) readLoop() {
 		case message.TypeCommandAMF0, message.TypeCommandAMF3:
 			cmd, err := message.UnmarshalCommand(t, m.Payload)
 			if err != nil {
-				p.push(Event{}, err)
-				return
+				return err
 			}
 			if ev, end := p.command(cmd); end {
-				p.push(Event{}, io.EOF)
-				return
+				return io.EOF
 			} else if ev.Kind != 0 {
 				p.push(ev, nil)
 			}
@@ -175,7 +193,8 @@ func (p *PlaySession) push(ev Event, err error) {
 }
 
 // ReadEvent returns the player's next event. It returns io.EOF when the
-// player closes its stream or the connection.
+// player closes its stream or the connection, and ErrSessionClosed after
+// Close.
 func (p *PlaySession) ReadEvent() (Event, error) {
 	ev, err := p.events.next(context.Background())
 	if errors.Is(err, io.EOF) {
@@ -271,12 +290,15 @@ func (p *PlaySession) NotifyUnpublish() error {
 }
 
 // Close ends playback politely: StreamEOF, NetStream.Play.Stop, flush,
-// half-close and a brief drain. Safe to call more than once.
+// half-close and a brief drain. Safe to call more than once and from any
+// goroutine. The drain is the session's reading goroutine's: Close returns
+// once the closing messages are sent, and Done is closed when the
+// connection is.
 func (p *PlaySession) Close() error {
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
 		p.status("status", CodePlayStop, "Stopped playing "+p.req.StreamName+".", nil)
-	})
+	}, true)
 }
 
 func (p *PlaySession) shutdown() { p.Close() }

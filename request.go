@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/message"
@@ -151,28 +150,12 @@ func splitName(s string) (name, raw string, q url.Values) {
 
 // politeClose half-closes after flushing and drains briefly, so a last
 // onStatus is not lost to a connection reset (a peer that still sends while
-// we close would get RST and may discard what we sent).
+// we close would get RST and may discard what we sent). It runs with no
+// session open, when nobody else reads the connection.
 func (c *serverConn) politeClose() {
 	c.conn.CloseWrite()
-	c.drainThenClose()
+	c.tryFinish()
 }
-
-// drainThenClose waits, bounded, for the peer to close first, then closes.
-func (c *serverConn) drainThenClose() {
-	conn := c.conn
-	conn.SetReadDeadline(time.Now().Add(drainTime))
-	buf := make([]byte, 4096)
-	for {
-		if _, err := conn.NetConn().Read(buf); err != nil {
-			break
-		}
-	}
-	conn.Close()
-	c.release()
-}
-
-// drainTime bounds the drain after a half-close.
-const drainTime = 2 * time.Second
 
 // statusInfo builds an onStatus information object.
 func statusInfo(level, code, description string, extra amf0.Object) amf0.Object {

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/handshake"
 )
 
@@ -20,9 +23,12 @@ var ErrServerClosed = errors.New("rtmp: server closed")
 
 // Defaults for Server fields left zero.
 const (
-	DefaultHandshakeTimeout = 10 * time.Second
-	DefaultRequestTimeout   = 20 * time.Second
-	DefaultAddr             = ":1935"
+	DefaultHandshakeTimeout      = 10 * time.Second
+	DefaultRequestTimeout        = 20 * time.Second
+	DefaultAddr                  = ":1935"
+	DefaultMaxConns              = 10000
+	DefaultMaxConnsPerIP         = 256
+	DefaultMaxRequestMessageSize = 64 << 10
 )
 
 // Handler serves one request: a peer that announced publish or play. It
@@ -83,9 +89,42 @@ type Server struct {
 	// Logger receives connection errors; nil means slog.Default().
 	Logger *slog.Logger
 
+	// MaxConns bounds the connections open at once, MaxConnsPerIP those
+	// from one IP address. A connection over either is closed as soon as it
+	// is accepted, before the handshake, with ReasonTooManyConns or
+	// ReasonTooManyConnsPerIP. Zero means DefaultMaxConns (10000) and
+	// DefaultMaxConnsPerIP (256); negative means no limit. Connections that
+	// do not come over IP (a Unix socket) count toward MaxConns only.
+	MaxConns      int
+	MaxConnsPerIP int
+
+	// MaxRequestMessageSize bounds each message a peer sends before its
+	// publish or play is accepted. connect, even with Enhanced RTMP's
+	// capability lists and maps (FFmpeg, OBS), and the commands after it
+	// are a few hundred bytes to a few kilobytes. A longer message is
+	// refused when its chunk header announces it, before anything is
+	// allocated, and the connection closes with ReasonMessageTooLarge; the
+	// memory all partial messages may hold meanwhile is bounded to four
+	// times this. After AcceptPublish or AcceptPlay, the limits of
+	// Conn.Reader apply. Zero means DefaultMaxRequestMessageSize (64 KiB);
+	// negative means only the limits of Conn.Reader.
+	MaxRequestMessageSize int
+
+	// OnConnClose, when set, is called once for every connection that ends
+	// before a Request reaches the Handler: refused for a limit, failed or
+	// timed out handshake, request timeout, protocol error, message too
+	// large, closed by the client, server shutdown. The same event is
+	// logged at Info level (refusals for a limit at most once a second,
+	// with a count of those not logged). It runs on the connection's
+	// goroutine, or on the accept loop for connections over a limit, so it
+	// must not block.
+	OnConnClose func(ConnInfo)
+
 	mu         sync.Mutex
 	listeners  map[*net.Listener]struct{}
 	conns      map[*serverConn]struct{}
+	perIP      map[netip.Addr]int
+	refusals   logLimiter
 	inShutdown atomic.Bool
 	connWG     sync.WaitGroup
 	onceInit   sync.Once
@@ -96,6 +135,7 @@ func (s *Server) init() {
 	s.onceInit.Do(func() {
 		s.listeners = map[*net.Listener]struct{}{}
 		s.conns = map[*serverConn]struct{}{}
+		s.perIP = map[netip.Addr]int{}
 		s.done = make(chan struct{})
 	})
 }
@@ -126,6 +166,35 @@ func u32Or(v, def uint32) uint32 {
 	return def
 }
 
+// limit reads a limit field: zero is def, negative none (-1).
+func limit(v, def int) int {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return -1
+	}
+	return v
+}
+
+// requestLimits are the chunk reader's limits before publish or play:
+// message size and buffered bytes, never above Conn.Reader's.
+func (s *Server) requestLimits() (size uint32, buffered int, ok bool) {
+	n := limit(s.MaxRequestMessageSize, DefaultMaxRequestMessageSize)
+	if n < 0 {
+		return 0, 0, false
+	}
+	size = uint32(min(n, chunk.MaxMessageLength))
+	if m := s.Conn.Reader.MaxMessageSize; m > 0 && m < size {
+		size = m
+	}
+	buffered = 4 * int(size)
+	if m := s.Conn.Reader.MaxBuffered; m > 0 && m < buffered {
+		buffered = m
+	}
+	return size, buffered, true
+}
+
 // ListenAndServe listens on s.Addr (DefaultAddr if empty) and serves.
 func (s *Server) ListenAndServe() error {
 	if s.inShutdown.Load() {
@@ -144,41 +213,82 @@ func (s *Server) ListenAndServe() error {
 
 // Serve accepts connections on ln until it fails or the server shuts down;
 // then it returns ErrServerClosed. Any net.Listener works: a tls.Listener
-// gives RTMPS. Temporary accept errors are retried with backoff.
+// gives RTMPS. Temporary accept errors, and running out of file
+// descriptors, buffers or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), are
+// retried with backoff, 5 ms doubling to 1 s, like net/http: the server
+// keeps serving the connections it has and accepts again once resources
+// are free. A Warn line marks the start of a backoff (at most one a
+// second), not every retry.
 func (s *Server) Serve(ln net.Listener) error {
 	s.init()
 	if !s.trackListener(&ln, true) {
 		return ErrServerClosed
 	}
 	defer s.trackListener(&ln, false)
-	var delay time.Duration
+	var (
+		delay    time.Duration
+		warnings logLimiter
+	)
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
 			if s.inShutdown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				s.logger().Warn("rtmp: accept", "err", err, "retry_in", delay)
-				select {
-				case <-time.After(delay):
-				case <-s.done:
-					return ErrServerClosed
-				}
-				continue
+			if !retryAccept(err) {
+				return err
 			}
-			return err
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+				if n, ok := warnings.allow(time.Now()); ok {
+					s.logger().Warn("rtmp: accept failed; retrying with backoff up to 1s", "err", err, "backoffs_not_logged", n)
+				}
+			} else {
+				delay = min(2*delay, time.Second)
+			}
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+				return ErrServerClosed
+			}
+			continue
 		}
 		delay = 0
-		c := &serverConn{srv: s, nc: nc, released: make(chan struct{})}
-		if !s.trackConn(c, true) {
+		c := &serverConn{srv: s, nc: nc, start: time.Now(), released: make(chan struct{})}
+		switch reason := s.trackConn(c); reason {
+		case ReasonNone:
+			go c.serve()
+		case ReasonServerShutdown:
 			nc.Close()
+			s.reportClose(ConnInfo{RemoteAddr: nc.RemoteAddr(), Reason: reason, Err: ErrServerClosed})
 			return ErrServerClosed
+		default:
+			nc.Close()
+			err := ErrTooManyConns
+			if reason == ReasonTooManyConnsPerIP {
+				err = ErrTooManyConnsPerIP
+			}
+			s.reportClose(ConnInfo{RemoteAddr: nc.RemoteAddr(), Reason: reason, Err: err})
 		}
-		go c.serve()
 	}
+}
+
+// retryAccept reports whether an accept error passes: a timeout, or a
+// shortage of descriptors, buffers or memory that closing connections
+// relieves.
+func retryAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) trackListener(ln *net.Listener, add bool) bool {
@@ -195,20 +305,50 @@ func (s *Server) trackListener(ln *net.Listener, add bool) bool {
 	return true
 }
 
-func (s *Server) trackConn(c *serverConn, add bool) bool {
+// trackConn counts a new connection in, unless the server is shutting
+// down or a limit is reached: then it says why.
+func (s *Server) trackConn(c *serverConn) CloseReason {
+	ip := remoteIP(c.nc.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if add {
-		if s.inShutdown.Load() {
-			return false
-		}
-		s.conns[c] = struct{}{}
-		s.connWG.Add(1)
-	} else {
-		delete(s.conns, c)
-		s.connWG.Done()
+	switch {
+	case s.inShutdown.Load():
+		return ReasonServerShutdown
+	case over(len(s.conns), limit(s.MaxConns, DefaultMaxConns)):
+		return ReasonTooManyConns
+	case ip.IsValid() && over(s.perIP[ip], limit(s.MaxConnsPerIP, DefaultMaxConnsPerIP)):
+		return ReasonTooManyConnsPerIP
 	}
-	return true
+	s.conns[c] = struct{}{}
+	if ip.IsValid() {
+		c.ip = ip
+		s.perIP[ip]++
+	}
+	s.connWG.Add(1)
+	return ReasonNone
+}
+
+func over(n, max int) bool { return max >= 0 && n >= max }
+
+func (s *Server) untrackConn(c *serverConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if c.ip.IsValid() {
+		if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
+			delete(s.perIP, c.ip)
+		}
+	}
+	s.connWG.Done()
+}
+
+// remoteIP is the IP address of a TCP peer (IPv4-mapped addresses as
+// IPv4), or the zero Addr for other kinds of connection.
+func remoteIP(a net.Addr) netip.Addr {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // closeListeners stops accepting; it reports whether this call did it.
@@ -267,16 +407,37 @@ func (s *Server) Close() error {
 }
 
 // serverConn is one accepted connection.
+//
+// Its read side has one owner at a time, the holder of rmu: the
+// connection's goroutine up to the Request, then the publisher's ReadPacket
+// or the player's readLoop, and last whoever drains. Nothing else reads the
+// socket: a second reader takes bytes from under the chunk reader and
+// corrupts the stream. A goroutine that closes a session while another
+// reads only signals (closing messages, half-close, session flag,
+// Conn.stopReading); the reader sees the flag when its read fails, drains
+// and closes (finishLocked).
 type serverConn struct {
-	srv *Server
-	nc  net.Conn
+	srv   *Server
+	nc    net.Conn
+	start time.Time  // immutable: when accepted
+	ip    netip.Addr // immutable: the peer's, as counted for MaxConnsPerIP
 	// conn is set once the handshake is done; read-only after.
 	conn *Conn
+	// hs counts the handshake's bytes; handed is set when the Request
+	// reaches the Handler; end is why the connection ended before that.
+	// Owned by the connection's goroutine.
+	hs     countingRW
+	handed bool
+	end    ConnInfo
 	// closing is set by Shutdown.
 	closing atomic.Bool
 	// session is the open session, if any (for Shutdown).
 	mu      sync.Mutex
 	session interface{ shutdown() }
+	// rmu is the read token (see above); finished, guarded by it, is set
+	// once the connection was drained and closed.
+	rmu      sync.Mutex
+	finished bool
 	// released is closed when the connection is done with (closed politely
 	// or shut down); relOnce guards it.
 	released chan struct{}
@@ -285,14 +446,75 @@ type serverConn struct {
 
 func (c *serverConn) release() { c.relOnce.Do(func() { close(c.released) }) }
 
+// finishLocked drains what the peer still sends (bounded) and closes the
+// connection, once. The caller holds rmu.
+func (c *serverConn) finishLocked() {
+	if c.finished {
+		return
+	}
+	c.finished = true
+	drain(c.nc)
+	c.nc.Close()
+	c.release()
+}
+
+// tryFinish finishes the connection if nobody is reading it; otherwise the
+// reader does when its read returns (it was told with stopReading).
+func (c *serverConn) tryFinish() {
+	if c.rmu.TryLock() {
+		c.finishLocked()
+		c.rmu.Unlock()
+	}
+}
+
+// finish waits for the reader to stop, then finishes the connection.
+func (c *serverConn) finish() {
+	c.rmu.Lock()
+	c.finishLocked()
+	c.rmu.Unlock()
+}
+
+// Bounds of the drain after a polite close: it ends when the peer closes,
+// after drainTime in all, or once the peer sent nothing for drainIdle (a
+// peer that is silent but open has read what it wanted).
+const (
+	drainTime = 2 * time.Second
+	drainIdle = 500 * time.Millisecond
+)
+
+var drainPool = sync.Pool{New: func() any { return new([16 << 10]byte) }}
+
+// drain reads and drops what the peer sends until it closes or goes quiet,
+// bounded by drainTime. Only the owner of the read side calls it.
+func drain(nc net.Conn) {
+	buf := drainPool.Get().(*[16 << 10]byte)
+	defer drainPool.Put(buf)
+	end := time.Now().Add(drainTime)
+	for {
+		now := time.Now()
+		if !now.Before(end) {
+			return
+		}
+		d := now.Add(drainIdle)
+		if d.After(end) {
+			d = end
+		}
+		nc.SetReadDeadline(d)
+		if _, err := nc.Read(buf[:]); err != nil {
+			return
+		}
+	}
+}
+
 func (c *serverConn) shutdown() {
 	c.closing.Store(true)
 	c.mu.Lock()
 	sess := c.session
 	c.mu.Unlock()
 	if sess != nil {
-		// Sessions close politely (flush, half-close, drain) in parallel;
-		// the connection's goroutine ends when they do.
+		// Sessions close politely in parallel: closing messages, half-close,
+		// then their readers drain; the connection's goroutine ends when
+		// they do.
 		go sess.shutdown()
 		return
 	}
@@ -311,32 +533,70 @@ func (c *serverConn) setSession(sess interface{ shutdown() }) {
 }
 
 func (c *serverConn) serve() {
-	defer c.srv.trackConn(c, false)
+	defer func() {
+		// Reported once the connection is closed and no longer counted.
+		if c.end.Reason != ReasonNone {
+			c.srv.reportClose(c.end)
+		}
+	}()
+	defer c.srv.untrackConn(c)
 	defer c.release()
 	defer c.nc.Close()
 	defer func() {
 		// A panic in one connection closes that connection only.
 		if v := recover(); v != nil {
 			c.srv.logger().Error("rtmp: panic serving connection", "remote", c.nc.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if !c.handed {
+				c.ended(ReasonInternalError, fmt.Errorf("rtmp: panic: %v", v))
+			}
 		}
 	}()
 	s := c.srv
 	c.nc.SetDeadline(time.Now().Add(durationOr(s.HandshakeTimeout, DefaultHandshakeTimeout)))
-	if _, err := handshake.Server(c.nc, &s.Handshake); err != nil {
-		s.logger().Debug("rtmp: handshake", "remote", c.nc.RemoteAddr().String(), "err", err)
+	c.hs.rw = c.nc
+	if _, err := handshake.Server(&c.hs, &s.Handshake); err != nil {
+		c.ended(c.closeReason(err, true), err)
 		return
 	}
 	c.nc.SetDeadline(time.Time{})
 	c.conn = NewConn(c.nc, &s.Conn)
+	if size, buffered, ok := s.requestLimits(); ok {
+		c.conn.r.SetMaxMessageSize(size)
+		c.conn.r.SetMaxBuffered(buffered)
+	}
 	req, err := c.readRequest()
 	if err != nil {
-		s.logger().Debug("rtmp: before publish/play", "remote", c.nc.RemoteAddr().String(), "err", err)
+		c.ended(c.closeReason(err, false), err)
 		return
 	}
 	h := s.Handler
 	if h == nil {
 		h = HandlerFunc(func(r *Request) { r.Reject("", "no handler") })
 	}
+	c.handed = true
 	h.ServeRTMP(req)
 	req.finish()
+	// A player's readLoop may still be draining: wait for it, so the close
+	// stays polite.
+	c.finish()
+}
+
+// ended notes why a connection ends before its Request, with its byte
+// counts, for the log and Server.OnConnClose.
+func (c *serverConn) ended(reason CloseReason, err error) {
+	info := ConnInfo{RemoteAddr: c.nc.RemoteAddr(), Reason: reason, Err: err,
+		BytesRead: c.hs.r, BytesWritten: c.hs.w, Duration: time.Since(c.start)}
+	if c.conn != nil {
+		info.BytesRead += c.conn.BytesRead()
+		info.BytesWritten += c.conn.BytesWritten()
+	}
+	c.end = info
+}
+
+// acceptLimits lifts the limits of the time before publish or play: from
+// now on the peer is authorized, and Conn.Reader's limits apply.
+func (c *serverConn) acceptLimits() {
+	cfg := &c.srv.Conn.Reader
+	c.conn.r.SetMaxMessageSize(cfg.MaxMessageSize)
+	c.conn.r.SetMaxBuffered(cfg.MaxBuffered)
 }

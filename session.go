@@ -125,14 +125,26 @@ func (s *session) BytesWritten() uint64 { return s.conn.BytesWritten() }
 // RemoteAddr returns the peer's address.
 func (s *session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
 
-// closeWith sends the closing messages once, then closes politely.
-func (s *session) closeWith(send func()) error {
+// closeWith closes the session, from any goroutine. Once: it marks the
+// session closed, sends the closing messages (writes are serialized by
+// Conn), half-closes the write side when halfClose is set, and tells the
+// reader to stop. It never reads: if a goroutine is reading the connection
+// (ReadPacket, the player's readLoop), that goroutine sees the flag when
+// its read fails and drains and closes; if none is, this call does, as the
+// reader then is the caller or is not reading.
+func (s *session) closeWith(send func(), halfClose bool) error {
 	s.once.Do(func() {
 		s.closed.Store(true)
-		send()
+		if send != nil {
+			send()
+		}
 		s.closeErr = s.conn.Flush()
-		s.c.politeClose()
+		if halfClose {
+			s.conn.CloseWrite()
+		}
+		s.conn.stopReading()
 	})
+	s.c.tryFinish()
 	return s.closeErr
 }
 
@@ -162,6 +174,7 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 		return nil, ErrAnswered
 	}
 	r.decided = true
+	r.c.acceptLimits()
 	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3}}
 	r.c.setSession(ps) // before anything is sent: see AcceptPlay
 	ps.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
@@ -177,9 +190,34 @@ func (p *PublishSession) Request() *Request { return p.req }
 
 // ReadPacket returns the next packet. It returns io.EOF when the publisher
 // unpublishes (FCUnpublish, closeStream, deleteStream) or closes the
-// connection between messages.
+// connection between messages, and ErrSessionClosed after Close: a Close
+// from another goroutine stops a ReadPacket that is waiting, which then
+// drops the message it was reading, drains the connection and closes it.
+// Every packet returned is a whole message as the peer sent it.
 func (p *PublishSession) ReadPacket() (Packet, error) {
+	c := p.c
+	if !c.rmu.TryLock() {
+		// Only a closer draining holds the read token besides us.
+		if p.closed.Load() {
+			return Packet{}, ErrSessionClosed
+		}
+		c.rmu.Lock()
+	}
+	defer c.rmu.Unlock()
+	pk, err := p.readPacket()
+	if err != nil && p.closed.Load() {
+		// Whatever the read failed with, it was cut by Close.
+		c.finishLocked()
+		return Packet{}, ErrSessionClosed
+	}
+	return pk, err
+}
+
+func (p *PublishSession) readPacket() (Packet, error) {
 	for {
+		if p.closed.Load() {
+			return Packet{}, ErrSessionClosed
+		}
 		if len(p.pending) > 0 {
 			pk := p.pending[0]
 			p.pending = p.pending[1:]
@@ -298,20 +336,21 @@ func (p *PublishSession) DataFrames() []message.Data {
 // flush, half-close, and a brief drain. After the publisher unpublished on
 // its own, the server lets it finish its teardown (deleteStream, its own
 // close) before closing, since some peers treat an early close as an
-// error. It is safe to call more than once.
+// error.
+//
+// It is safe to call more than once and from any goroutine. Called while
+// another goroutine waits in ReadPacket, it sends the closing messages and
+// returns; that ReadPacket returns ErrSessionClosed and ends the
+// connection (see ReadPacket). Otherwise Close drains and closes the
+// connection itself before it returns.
 func (p *PublishSession) Close() error {
 	if p.eof.Load() {
-		p.once.Do(func() {
-			p.closed.Store(true)
-			p.closeErr = p.conn.Flush()
-			p.c.drainThenClose()
-		})
-		return p.closeErr
+		return p.closeWith(nil, false)
 	}
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
 		p.status("status", CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
-	})
+	}, true)
 }
 
 func (p *PublishSession) shutdown() { p.Close() }

@@ -104,10 +104,11 @@ type stream struct {
 // A Reader is not safe for concurrent use; one goroutine (the connection's
 // read loop) owns it and calls SetChunkSize and Abort between ReadMessage
 // calls when it decodes those control messages. All its state belongs to
-// that goroutine; cfg is immutable.
+// that goroutine, cfg included (only SetMaxMessageSize and SetMaxBuffered
+// change it).
 type Reader struct {
 	br        *bufio.Reader
-	cfg       ReaderConfig // immutable after NewReader
+	cfg       ReaderConfig
 	chunkSize uint32
 	nread     uint64 // bytes consumed, headers included
 
@@ -158,6 +159,27 @@ func (r *Reader) SetChunkSize(n uint32) error {
 	}
 	r.chunkSize = n
 	return nil
+}
+
+// SetMaxMessageSize changes ReaderConfig.MaxMessageSize for the messages
+// whose first chunk arrives from now on (a message in progress keeps going);
+// zero selects the default. A server uses it to take only small messages
+// from a peer until it is authorized.
+func (r *Reader) SetMaxMessageSize(n uint32) {
+	if n == 0 || n > MaxMessageLength {
+		n = DefaultMaxMessageSize
+	}
+	r.cfg.MaxMessageSize = n
+}
+
+// SetMaxBuffered changes ReaderConfig.MaxBuffered from the next buffer the
+// Reader grows; zero or negative selects the default. Buffers already held
+// stay.
+func (r *Reader) SetMaxBuffered(n int) {
+	if n <= 0 {
+		n = DefaultMaxBuffered
+	}
+	r.cfg.MaxBuffered = n
 }
 
 // Abort applies an Abort Message (§5.4.2): the partial message on chunk

@@ -506,3 +506,37 @@ func TestReaderAcceptsBufioReader(t *testing.T) {
 		t.Fatal("a large enough *bufio.Reader should be used as is")
 	}
 }
+
+// The limits can be raised between messages: a server takes small messages
+// until the peer is authorized, then the usual ones.
+func TestReaderSetLimits(t *testing.T) {
+	small, big := pay(100, 1), pay(80<<10, 2)
+	var wire []byte
+	wire, _ = Encode(wire, msg(3, 0, 20, 0, small), 128)
+	wire, _ = Encode(wire, msg(4, 0, 9, 1, big), 128)
+	wire, _ = Encode(wire, msg(4, 0, 9, 1, big), 128)
+	r := NewReader(bytes.NewReader(wire), nil)
+	r.SetMaxMessageSize(1 << 10)
+	r.SetMaxBuffered(4 << 10)
+	if m, err := r.ReadMessage(); err != nil || len(m.Payload) != len(small) {
+		t.Fatalf("small message: %d bytes, %v", len(m.Payload), err)
+	}
+	r.SetMaxMessageSize(0)
+	r.SetMaxBuffered(0)
+	if m, err := r.ReadMessage(); err != nil || len(m.Payload) != len(big) {
+		t.Fatalf("after raising the limits: %d bytes, %v", len(m.Payload), err)
+	}
+
+	r = NewReader(bytes.NewReader(wire), nil)
+	r.SetMaxMessageSize(1 << 10)
+	r.ReadMessage()
+	if _, err := r.ReadMessage(); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("over the lowered size: %v, want ErrMessageTooLarge", err)
+	}
+	r = NewReader(bytes.NewReader(wire), nil)
+	r.SetMaxBuffered(4 << 10)
+	r.ReadMessage()
+	if _, err := r.ReadMessage(); !errors.Is(err, ErrBufferLimit) {
+		t.Fatalf("over the lowered buffer limit: %v, want ErrBufferLimit", err)
+	}
+}
