@@ -27,7 +27,7 @@ const (
 	DefaultRequestTimeout        = 20 * time.Second
 	DefaultAddr                  = ":1935"
 	DefaultMaxConns              = 10000
-	DefaultMaxConnsPerIP         = 256
+	DefaultMaxConnsPerIP         = 1024
 	DefaultMaxRequestMessageSize = 64 << 10
 )
 
@@ -93,7 +93,7 @@ type Server struct {
 	// from one IP address. A connection over either is closed as soon as it
 	// is accepted, before the handshake, with ReasonTooManyConns or
 	// ReasonTooManyConnsPerIP. Zero means DefaultMaxConns (10000) and
-	// DefaultMaxConnsPerIP (256); negative means no limit. Connections that
+	// DefaultMaxConnsPerIP (1024); negative means no limit. Connections that
 	// do not come over IP (a Unix socket) count toward MaxConns only.
 	MaxConns      int
 	MaxConnsPerIP int

@@ -83,6 +83,8 @@ func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
 	fs.DurationVar(&c.srv.HandshakeTimeout, "handshake-timeout", rtmp.DefaultHandshakeTimeout, "bound on the handshake")
 	fs.DurationVar(&c.srv.RequestTimeout, "request-timeout", rtmp.DefaultRequestTimeout, "bound from handshake to publish or play")
 	fs.DurationVar(&c.srv.Conn.ReadTimeout, "read-timeout", rtmp.DefaultReadTimeout, "a peer that sends nothing for this long is closed (negative: never)")
+	fs.IntVar(&c.srv.MaxConns, "max-conns", rtmp.DefaultMaxConns, "most connections at once (negative: no limit)")
+	fs.IntVar(&c.srv.MaxConnsPerIP, "max-conns-per-ip", rtmp.DefaultMaxConnsPerIP, "most connections at once from one IP address (negative: no limit)")
 	fs.DurationVar(&c.srv.Conn.WriteTimeout, "write-timeout", rtmp.DefaultWriteTimeout, "bound on each write to a peer (negative: none)")
 
 	fs.BoolVar(&c.hub.ReplacePublisher, "replace-publisher", false, "a second publisher of a key replaces the first (default: it is rejected)")
