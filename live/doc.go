@@ -1,6 +1,36 @@
 // Package live is the streaming hub of ertmp: publishers feed streams keyed
-// by app and stream name, any number of players watch them live. A *Hub
-// is an rtmp.Handler; serve it with rtmp.Server.
+// by app and stream name, any number of subscribers watch them live. A
+// *Hub is an rtmp.Handler; serve it with rtmp.Server.
+//
+// # Seams
+//
+// Every output attaches to a stream the way an RTMP player does, and every
+// source feeds one the way an RTMP publisher does; the RTMP player and
+// publisher are themselves built on these two seams:
+//
+//   - Hub.Subscribe(ctx, key, SubscribeOptions) returns a *Subscription:
+//     start from the cached GOP with the decoder configurations and data
+//     frames in force, a bounded queue (bytes and age), drops to the next
+//     key frame when behind, then either a slow-consumer close (players)
+//     or a NoticeLoss item (ReportLoss: recorders, relays), Enhanced RTMP
+//     selection from the subscriber's Capabilities (or AllCodecs). Read
+//     or TryRead take everything queued at once; Ready is the
+//     subscription's own signal for a select.
+//   - Hub.Publish(ctx, key, PublishOptions) returns a *Publication: the
+//     same rules as an RTMP publisher (one per key or replace, republish
+//     grace, monotonic time, limits) for a relay, a file, a test.
+//   - A *Packet is the protocol-neutral view of a message (type,
+//     timestamp, payload, key frame, sequence header, codec, track) with a
+//     cache of its encodings: Packet.Prepared (chunked RTMP at a chunk
+//     size) and Packet.Bytes(format) for any Format (FLVTag built in), each
+//     made once per packet and shared by every subscriber of that format.
+//   - Config.Hooks are asked at connect (Connect), before a publish or a
+//     subscription (Authorize: refuse with a description, or rename), and
+//     told when one starts (Start: after the hub took it, never for a
+//     refused one) and ends (End: the reason and counts). Hub.Kick and
+//     Hub.KickPublisher end sessions; Hub.Streams and Hub.Sessions report.
+//     Refusals are sentinel errors (ErrStreamBusy, ErrTooManyStreams, ...)
+//     for errors.Is.
 //
 // # Why
 //
@@ -19,9 +49,11 @@
 // the queue of every player that can take it. That is all: no I/O, no copy,
 // no encoding per player.
 //
-// Each player has a bounded queue and a writer (its connection's handler
-// goroutine), which alone writes to its connection: it takes everything
-// queued, writes each packet's chunked bytes and flushes once (writev). A
+// Each subscriber has a bounded queue and a reader of its own (for an RTMP
+// player, its connection's handler goroutine, which alone writes to the
+// connection): it takes everything queued, writes each packet's chunked
+// bytes and flushes once (writev). It waits on its subscription's own
+// signal, never on a channel shared by the hub. A
 // packet is chunked once per (chunk size, message stream id), with a full
 // type 0 header on its first chunk, so the same bytes are valid on every
 // connection (chunk.NewPrepared); nearly all players share one encoding.
@@ -78,13 +110,13 @@
 // Every session ends with a Reason (client closed, rejected, protocol
 // error, timeout, slow consumer, publisher gone, shutdown, replaced),
 // logged with log/slog in one line per session start and end, with byte
-// and packet counts, and passed to Config.OnSessionEnd. Hub.Shutdown ends
-// them all politely.
+// and packet counts, and passed to Hooks.End. Hub.Shutdown ends them all
+// politely.
 //
 // # Concurrency
 //
 // A Hub is safe for concurrent use. Lock order: Hub.mu, then stream.mu,
-// then subscriber.mu. The publishing goroutine owns a packet until it is
+// then Subscription.mu. The publishing goroutine owns a packet until it is
 // published; after that a packet is immutable and shared. A subscriber's
 // queue is guarded by its mutex, held for a few instructions by the
 // publisher (enqueue) and the writer (taking a batch); its connection
