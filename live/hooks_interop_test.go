@@ -131,8 +131,8 @@ func TestInteropHooks(t *testing.T) {
 	}
 
 	t.Run("allowed", func(t *testing.T) {
-		relay(t, live.Key{App: "live", Name: "ok"}, "live/ok")
 		key := live.Key{App: "live", Name: "ok"}
+		relay(t, key, "live/ok")
 		if p, s := calls.started(rtmp.KindPublish, key), calls.started(rtmp.KindPlay, key); len(p) != 1 || len(s) != 1 {
 			t.Fatalf("Start: %d publishes and %d plays of %v, want 1 and 1", len(p), len(s), key)
 		}

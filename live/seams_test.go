@@ -449,3 +449,35 @@ func TestDataFrameBytes(t *testing.T) {
 		t.Fatalf("%d bytes after clearing", st.frameBytes)
 	}
 }
+
+func TestJoinHooks(t *testing.T) {
+	var order []string
+	mk := func(tag, rename string, deny bool) Hooks {
+		return Hooks{
+			Authorize: func(_ context.Context, s *Session) (string, error) {
+				order = append(order, tag+":"+s.Key.Name)
+				if deny {
+					return "", Deny(tag)
+				}
+				return rename, nil
+			},
+			End: func(*Session, SessionEnd) { order = append(order, tag+":end") },
+		}
+	}
+	j := JoinHooks(mk("a", "b", false), Hooks{}, mk("c", "", false))
+	s := &Session{Key: Key{"live", "x"}}
+	if n, err := j.Authorize(context.Background(), s); n != "b" || err != nil {
+		t.Fatalf("%q %v", n, err)
+	}
+	j.End(s, SessionEnd{})
+	if want := []string{"a:x", "c:b", "a:end", "c:end"}; !equal(order, want) {
+		t.Fatalf("%v, want %v", order, want)
+	}
+	j = JoinHooks(mk("d", "", true), mk("e", "", false))
+	if _, err := j.Authorize(context.Background(), s); !errors.Is(err, ErrDenied) {
+		t.Fatalf("%v", err)
+	}
+	if j.Connect != nil || j.Start != nil {
+		t.Fatal("hooks nobody set are set")
+	}
+}

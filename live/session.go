@@ -164,3 +164,69 @@ func (s *Session) end(e *SessionEnd) {
 		e.BytesIn, e.BytesOut = s.Counters()
 	}
 }
+
+// JoinHooks runs several sets of hooks as one: Connect and Authorize in
+// order until one refuses (a rename by one is seen by the next in
+// s.Key), Start and End all of them in order.
+func JoinHooks(hs ...Hooks) Hooks {
+	var j Hooks
+	var connects []func(context.Context, *Session) error
+	var auths []func(context.Context, *Session) (string, error)
+	var starts []func(*Session)
+	var ends []func(*Session, SessionEnd)
+	for _, h := range hs {
+		if h.Connect != nil {
+			connects = append(connects, h.Connect)
+		}
+		if h.Authorize != nil {
+			auths = append(auths, h.Authorize)
+		}
+		if h.Start != nil {
+			starts = append(starts, h.Start)
+		}
+		if h.End != nil {
+			ends = append(ends, h.End)
+		}
+	}
+	if len(connects) > 0 {
+		j.Connect = func(ctx context.Context, s *Session) error {
+			for _, f := range connects {
+				if err := f(ctx, s); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if len(auths) > 0 {
+		j.Authorize = func(ctx context.Context, s *Session) (string, error) {
+			name := ""
+			for _, f := range auths {
+				n, err := f(ctx, s)
+				if err != nil {
+					return "", err
+				}
+				if n != "" && n != s.Key.Name {
+					name = n
+					s.Key.Name = n
+				}
+			}
+			return name, nil
+		}
+	}
+	if len(starts) > 0 {
+		j.Start = func(s *Session) {
+			for _, f := range starts {
+				f(s)
+			}
+		}
+	}
+	if len(ends) > 0 {
+		j.End = func(s *Session, e SessionEnd) {
+			for _, f := range ends {
+				f(s, e)
+			}
+		}
+	}
+	return j
+}
