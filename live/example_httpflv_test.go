@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,18 +37,9 @@ func flvHandler(hub *live.Hub) http.Handler {
 		}
 		rc := http.NewResponseController(w)
 		// A slow consumer, a kick or a shutdown may find the handler
-		// blocked in a write: a deadline in the past frees it, unless the
-		// handler is gone (Stop may come late; rc is dead by then).
-		var mu sync.Mutex
-		var gone bool
-		defer func() { mu.Lock(); gone = true; mu.Unlock() }()
-		stop := func(live.Reason) {
-			mu.Lock()
-			defer mu.Unlock()
-			if !gone {
-				rc.SetWriteDeadline(time.Now())
-			}
-		}
+		// blocked in a write: a deadline in the past frees it. (Stop never
+		// runs once sub.Close has returned.)
+		stop := func(live.Reason) { rc.SetWriteDeadline(time.Now()) }
 		sub, err := hub.Subscribe(r.Context(), live.Key{App: app, Name: name}, live.SubscribeOptions{
 			Session: &live.Session{Protocol: "http-flv", App: app, Stream: name, RemoteAddr: r.RemoteAddr, Query: r.URL.Query()},
 			Stop:    stop,

@@ -153,8 +153,11 @@ func (h *Hub) admit(ctx context.Context, s *Session) (Key, error) {
 // refuse ends a session the hub did not take.
 func (h *Hub) refuse(s *Session, st *stream, err error) {
 	r := ReasonRejected
-	if errors.Is(err, ErrShutdown) {
+	switch {
+	case errors.Is(err, ErrShutdown):
 		r = ReasonShutdown
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		r = ReasonClientClosed // the subscriber gave up waiting
 	}
 	h.endSession(s, st, SessionEnd{Reason: r, Err: err})
 }

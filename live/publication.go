@@ -142,6 +142,7 @@ func (p *Publication) Close() { p.CloseWith(ReasonClientClosed, nil) }
 // on the calling goroutine. Safe to call more than once.
 func (p *Publication) CloseWith(r Reason, err error) {
 	p.closeOnce.Do(func() {
+		p.stopOnce.Do(func() {}) // no Stop after Close (see Subscription.CloseWith)
 		p.st.mu.Lock()
 		if p.ended {
 			r, err = p.reason, nil

@@ -481,3 +481,44 @@ func TestJoinHooks(t *testing.T) {
 		t.Fatal("hooks nobody set are set")
 	}
 }
+
+// Stop is never called once Close returned, even when a forced Shutdown
+// comes after it.
+func TestStopNotAfterClose(t *testing.T) {
+	h := NewHub(Config{Logger: testLogger(t)})
+	k := Key{"live", "s"}
+	pub := mustPublish(t, h, k, PublishOptions{})
+	var mu sync.Mutex
+	closed, late := false, false
+	sub, err := h.Subscribe(ctx5(t), k, SubscribeOptions{Stop: func(Reason) {
+		mu.Lock()
+		late = late || closed
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, err := sub.Read(context.Background(), nil); err != nil {
+				sub.Close()
+				mu.Lock()
+				closed = true
+				mu.Unlock()
+				return
+			}
+		}
+	}()
+	time.AfterFunc(300*time.Millisecond, pub.Close) // the source stops late: the shutdown is forced
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	h.Shutdown(ctx)
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if late {
+		t.Fatal("Stop was called after Close returned")
+	}
+}

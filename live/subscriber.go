@@ -556,6 +556,9 @@ func (s *Subscription) Close() { s.CloseWith(ReasonClientClosed, nil) }
 // runs once, on the calling goroutine. Safe to call more than once.
 func (s *Subscription) CloseWith(r Reason, err error) {
 	s.closeOnce.Do(func() {
+		// Use up Stop: once Close returns, Stop has run or never will (a
+		// Stop in progress finishes first; sync.Once waits for it).
+		s.stopOnce.Do(func() {})
 		s.mu.Lock()
 		s.releaseLocked()
 		if s.dead && s.reason != ReasonNone {
