@@ -97,6 +97,11 @@ type Conn struct {
 	// at once from then on, whatever deadline anybody sets.
 	stopped atomic.Bool
 
+	// src is what the chunk reader reads: the socket, with the
+	// before-read hook (owned by the reading goroutine).
+	src        sourceReader
+	beforeRead func()
+
 	// Write side: guarded by wmu.
 	wmu       sync.Mutex
 	w         *chunk.Writer
@@ -112,7 +117,8 @@ func NewConn(nc net.Conn, cfg *ConnConfig) *Conn {
 		c.cfg = *cfg
 	}
 	c.readTimeout.Store(int64(c.cfg.readTimeout()))
-	c.r = chunk.NewReader(nc, &c.cfg.Reader)
+	c.src = sourceReader{c: c}
+	c.r = chunk.NewReader(&c.src, &c.cfg.Reader)
 	if c.cfg.WriteBufferSize > 0 {
 		c.w = chunk.NewWriterSize(nc, c.cfg.WriteBufferSize)
 	} else {
@@ -193,6 +199,24 @@ func (c *Conn) keepStopped() {
 		c.nc.SetReadDeadline(aLongTimeAgo)
 	}
 }
+
+// sourceReader reads the socket for the chunk reader, calling the
+// connection's before-read hook first.
+type sourceReader struct{ c *Conn }
+
+func (r *sourceReader) Read(p []byte) (int, error) {
+	if f := r.c.beforeRead; f != nil {
+		f()
+	}
+	return r.c.nc.Read(p)
+}
+
+// SetBeforeRead sets a function called each time the connection is about
+// to read from the network, that is when everything already received has
+// been read: the end of a batch of inbound messages. A live server wakes
+// its players there rather than once per message. Call it from the
+// goroutine that reads.
+func (c *Conn) SetBeforeRead(f func()) { c.beforeRead = f }
 
 // ReadMessage returns the next message. Its Payload is valid until the next
 // call (see chunk.Reader.Detach to keep it).

@@ -13,6 +13,11 @@ type PublishOptions struct {
 	// Session describes the source (protocol, address, ...); nil is an
 	// anonymous internal one. The hub sets its ID, Kind, Key and Start.
 	Session *Session
+	// Batch wakes subscribers only at Flush (and when the publication
+	// ends) instead of after each Write: a source that reads in batches
+	// (an RTMP connection: every message already received) writes the
+	// batch and flushes once, so each subscriber wakes once per batch.
+	Batch bool
 	// Stop, when set, is called once, from any goroutine, when the hub
 	// ends the publication (replaced by a new publisher, kicked, shut
 	// down): the source should stop and call Close. Write fails from then
@@ -27,10 +32,11 @@ type PublishOptions struct {
 //
 // Write is for one goroutine; Close and Session may be called from any.
 type Publication struct {
-	hub  *Hub
-	st   *stream
-	sess *Session
-	stop func(Reason)
+	hub   *Hub
+	st    *stream
+	sess  *Session
+	stop  func(Reason)
+	batch bool
 
 	// Guarded by st.mu: the hub ended it (replaced, kicked, shutdown).
 	ended  bool
@@ -57,7 +63,7 @@ func (h *Hub) Publish(ctx context.Context, key Key, o PublishOptions) (*Publicat
 		h.refuse(sess, nil, err)
 		return nil, err
 	}
-	p := &Publication{hub: h, sess: sess, stop: o.Stop}
+	p := &Publication{hub: h, sess: sess, stop: o.Stop, batch: o.Batch}
 	h.mu.Lock()
 	st := h.acquireLocked(key)
 	st.mu.Lock()
@@ -102,6 +108,16 @@ func (p *Publication) Write(pk rtmp.Packet) error {
 	p.packets.Add(1)
 	p.bytes.Add(uint64(len(pk.Payload)))
 	return nil
+}
+
+// Flush wakes the subscribers that have packets queued since the last
+// Flush (PublishOptions.Batch).
+func (p *Publication) Flush() {
+	p.st.mu.Lock()
+	if p.st.pub == p {
+		p.st.flushLocked()
+	}
+	p.st.mu.Unlock()
 }
 
 func (p *Publication) endReason() Reason {

@@ -120,7 +120,7 @@ func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 			}()
 		}
 	}
-	pub, err := h.Publish(h.hookContext(), key, PublishOptions{Session: sess, Stop: stop})
+	pub, err := h.Publish(h.hookContext(), key, PublishOptions{Session: sess, Stop: stop, Batch: true})
 	if err != nil {
 		rejectRTMP(req, err)
 		return
@@ -133,6 +133,10 @@ func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 	conn := req.Conn()
 	h.track(conn, true)
 	defer h.track(conn, false)
+	// Players wake once per batch of inbound messages: when everything
+	// received so far was read and published.
+	conn.SetBeforeRead(pub.Flush)
+	defer conn.SetBeforeRead(nil)
 	mu.Lock()
 	ps = s
 	r := stopped

@@ -522,3 +522,40 @@ func TestStopNotAfterClose(t *testing.T) {
 		t.Fatal("Stop was called after Close returned")
 	}
 }
+
+// A batching publication wakes its subscribers at Flush, once per batch.
+func TestSeamBatchWakesAtFlush(t *testing.T) {
+	h := quietHub(t, Config{})
+	k := Key{"live", "b"}
+	pub := mustPublish(t, h, k, PublishOptions{Batch: true})
+	write(t, pub, message.TypeVideo, 0, avcFrame(true, 0))
+	pub.Flush()
+	sub, err := h.Subscribe(ctx5(t), k, SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readN(t, sub, 1)
+	select { // a wake-up left from the join (spurious wake-ups are allowed)
+	case <-sub.Ready():
+	default:
+	}
+	for i := uint32(1); i <= 5; i++ {
+		write(t, pub, message.TypeVideo, i*40, avcFrame(false, i))
+	}
+	select {
+	case <-sub.Ready():
+		t.Fatal("woken before the flush")
+	case <-time.After(20 * time.Millisecond):
+	}
+	pub.Flush()
+	select {
+	case <-sub.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("not woken by the flush")
+	}
+	if items, _ := sub.TryRead(nil); len(items) != 5 {
+		t.Fatalf("%d items in the batch", len(items))
+	}
+	sub.Close()
+	pub.Close()
+}

@@ -35,6 +35,11 @@ type stream struct {
 	graceGen    uint64
 	subs        []*Subscription
 	tl          timeline
+	// batch: the publisher wakes subscribers at its flushes (the end of
+	// each read batch) rather than per packet; dirty are the subscribers
+	// to wake at the next flush.
+	batch bool
+	dirty []*Subscription
 
 	// headers are the current decoder configurations, one per slot
 	// (Packet.hkey); copied on write, so a GOP can keep the set it began
@@ -81,6 +86,8 @@ func (st *stream) claim(me *Publication, replace bool) (old *Publication, err er
 		close(st.pubc) // wake the waiting subscribers
 	}
 	st.pub = me
+	st.batch = me.batch
+	st.flushLocked()
 	if st.grace != nil {
 		st.grace.Stop()
 		st.graceGen++
@@ -117,6 +124,7 @@ func (st *stream) unpublish(me *Publication) bool {
 	if st.pub != me {
 		return false
 	}
+	st.flushLocked()
 	st.pub = nil
 	st.pubc = make(chan struct{})
 	st.tl.restart()
@@ -224,11 +232,32 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 	st.bytes += uint64(len(p.payload))
 	st.in.add(now, len(p.payload))
 	for _, s := range st.subs {
-		if q := s.pick(p); q != nil && s.enqueue(q, now) {
+		q := s.pick(p)
+		if q == nil {
+			continue
+		}
+		kill, wake := s.enqueue(q, now)
+		switch {
+		case kill:
 			kills = append(kills, s)
+		case wake && !st.batch:
+			s.signal()
+		case wake && !s.marked:
+			s.marked = true
+			st.dirty = append(st.dirty, s)
 		}
 	}
 	return kills
+}
+
+// flushLocked wakes the subscribers that got packets since the last flush.
+func (st *stream) flushLocked() {
+	for i, s := range st.dirty {
+		s.marked = false
+		s.signal()
+		st.dirty[i] = nil
+	}
+	st.dirty = st.dirty[:0]
 }
 
 // setHeader keeps a decoder configuration in its slot, replacing the
@@ -350,6 +379,10 @@ func (st *stream) join(s *Subscription) error {
 func (st *stream) leave(s *Subscription) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if s.marked {
+		st.dirty = slices.DeleteFunc(st.dirty, func(d *Subscription) bool { return d == s })
+		s.marked = false
+	}
 	if i := slices.Index(st.subs, s); i >= 0 {
 		st.subs = slices.Delete(st.subs, i, i+1)
 		s.mu.Lock()

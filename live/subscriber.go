@@ -137,11 +137,13 @@ type Subscription struct {
 	stopOnce   sync.Once
 	closeOnce  sync.Once
 
-	// Guarded by the stream's mutex: the codec memo (pick runs there) and
-	// waiting (a subscriber whose Subscribe still waits for a publisher).
+	// Guarded by the stream's mutex: the codec memo (pick runs there),
+	// waiting (a subscriber whose Subscribe still waits for a publisher)
+	// and marked (in stream.dirty: to be woken at the next flush).
 	memo    [8]memoEntry
 	nmemo   int
 	waiting bool
+	marked  bool
 
 	mu            sync.Mutex
 	q             ring
@@ -263,14 +265,21 @@ func (s *Subscription) pick(p *Packet) *Packet {
 
 // push queues e and wakes the reader; the caller holds s.mu.
 func (s *Subscription) push(e entry) {
+	if s.pushQuiet(e) {
+		s.signal()
+	}
+}
+
+// pushQuiet queues e without waking the reader; it reports whether the
+// queue was empty (the reader may be waiting: it needs a signal). The
+// caller holds s.mu.
+func (s *Subscription) pushQuiet(e entry) bool {
 	s.q.push(e)
 	if e.Packet != nil {
 		s.qbytes += e.Packet.size()
 		s.peak = max(s.peak, s.qbytes)
 	}
-	if s.q.len() == 1 {
-		s.signal()
-	}
+	return s.q.len() == 1
 }
 
 func (s *Subscription) signal() {
@@ -303,23 +312,23 @@ func (s *Subscription) oldest() int64 {
 //   - A subscriber that stays behind longer than its slow-consumer timeout,
 //     or whose queue is still over the byte bound with nothing left to
 //     drop, is closed as a slow consumer, unless it reports loss instead.
-func (s *Subscription) enqueue(p *Packet, now int64) (kill bool) {
+func (s *Subscription) enqueue(p *Packet, now int64) (kill, wake bool) {
 	s.mu.Lock()
 	if s.dead || s.finishing {
 		s.mu.Unlock()
-		return false
+		return false, false
 	}
 	lim := &s.lim
 	if s.behind != 0 && lim.slowTimeout > 0 && now-s.behind > int64(lim.slowTimeout) && !lim.reportLoss {
 		s.endLocked(ReasonSlowConsumer)
 		s.mu.Unlock()
-		return true
+		return true, false
 	}
 	if p.droppable() && s.waitKey {
 		if p.flags&fKey == 0 {
 			s.drop(1)
 			s.mu.Unlock()
-			return false
+			return false, false
 		}
 		s.waitKey = false
 	}
@@ -346,22 +355,22 @@ func (s *Subscription) enqueue(p *Packet, now int64) (kill bool) {
 				// Nothing left to drop: lose this one too.
 				s.drop(1)
 				s.mu.Unlock()
-				return false
+				return false, false
 			}
 			s.endLocked(ReasonSlowConsumer)
 			s.mu.Unlock()
-			return true
+			return true, false
 		}
 	}
 	if p != nil {
 		if s.lost > 0 && s.lim.reportLoss {
-			s.push(entry{Item: Item{Notice: NoticeLoss, Lost: s.lost}, at: now})
+			wake = s.pushQuiet(entry{Item: Item{Notice: NoticeLoss, Lost: s.lost}, at: now})
 			s.lost = 0
 		}
-		s.push(entry{Item: Item{Packet: p}, at: now})
+		wake = s.pushQuiet(entry{Item: Item{Packet: p}, at: now}) || wake
 	}
 	s.mu.Unlock()
-	return false
+	return false, wake
 }
 
 func (s *Subscription) drop(n int) {
