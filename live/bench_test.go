@@ -38,6 +38,7 @@ func newFanout(n int) *fanout {
 	f.st.claim(f.me, false)
 	for range n {
 		s := newSubscriber(f.h, f.h.subLimits(&SubscribeOptions{}))
+		s.prepare = func(p *Packet) { p.Prepared(rtmp.DefaultChunkSize, 1) } // as RTMP players do
 		f.st.join(s)
 		s.mu.Lock()
 		s.waitKey = false

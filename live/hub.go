@@ -256,7 +256,7 @@ func (h *Hub) Subscribe(ctx context.Context, key Key, o SubscribeOptions) (*Subs
 		return nil, err
 	}
 	s := newSubscriber(h, h.subLimits(&o))
-	s.sess, s.stop = sess, o.Stop
+	s.sess, s.stop, s.prepare = sess, o.Stop, o.Prepare
 	s.caps, s.all = o.Capabilities, o.AllCodecs
 	s.enhanced = s.caps.Enhanced
 	s.multitrack = s.caps.Multitrack()

@@ -33,6 +33,17 @@ const (
 	fManyCodecs
 	// fJoin: a kept header or data frame restamped for a new subscriber.
 	fJoin
+	// fTrack0: a multitrack tag with a track 0 (altPacket).
+	fTrack0
+	// fLegacy: an enhanced tag (or its track 0) whose codec has a legacy
+	// form (legacyPacket).
+	fLegacy
+)
+
+// Bits of Packet.tried.
+const (
+	triedAlt = 1 << iota
+	triedLegacy
 )
 
 // maxCodecs is how many distinct FourCCs a packet records.
@@ -57,14 +68,12 @@ type Packet struct {
 	// tag, one per distinct codec for a multitrack tag).
 	codecs  [maxCodecs]flv.FourCC
 	ncodecs uint8
-	// alt is track 0 of a multitrack tag as a plain single-track enhanced
-	// tag (flv.VideoTag.TrackTag), for players that take the codec but not
-	// multitrack; nil when the tag has no track 0.
-	alt *Packet
-	// legacy is the tag (or its track 0) in legacy FLV form when the codec
-	// has one — avc1 as AVC, mp4a as AAC, .mp3 as MP3 (flv Legacy) — for
-	// players that take neither the tag nor alt; nil otherwise.
-	legacy *Packet
+	// alt and legacy are the other forms of an enhanced tag, made on first
+	// use under the stream's mutex (altPacket, legacyPacket); tried says
+	// which were attempted. (flags never change once published: readers
+	// see them without a lock.)
+	alt, legacy *Packet
+	tried       uint8
 	// hkey identifies a configuration packet's slot among the stream's
 	// kept headers (type, packet type, track).
 	hkey uint32
@@ -217,11 +226,7 @@ func (p *Packet) Prepared(chunkSize, sid uint32) (*chunk.Prepared, error) {
 // stream's kept headers and data frames, sent to a new player just before
 // its first Packet. fJoin marks it.
 func (p *Packet) restamped(ts uint32) *Packet {
-	n := &Packet{typ: p.typ, ts: ts, payload: p.payload, flags: p.flags | fJoin, codecs: p.codecs, ncodecs: p.ncodecs, hkey: p.hkey}
-	if p.alt != nil {
-		n.alt = p.alt.restamped(ts)
-	}
-	return n
+	return &Packet{typ: p.typ, ts: ts, payload: p.payload, flags: p.flags&^(fTrack0|fLegacy) | fJoin, codecs: p.codecs, ncodecs: p.ncodecs, hkey: p.hkey}
 }
 
 // IsJoin reports a packet a new subscriber got at its start, restamped to
@@ -252,9 +257,10 @@ func headerKey(t message.Type, pt uint8, multitrack bool, track uint8) uint32 {
 }
 
 // classifyVideo sets the flags of a video Packet from its tag header (a
-// zero-allocation parse) and, for a multitrack tag with a track 0, builds
-// alt. It reports whether the Packet is a decoder configuration to keep for
-// late players.
+// zero-allocation parse). It reports whether the Packet is a decoder
+// configuration to keep for late players. The other forms of an enhanced
+// tag (track 0 alone, the legacy tag) are made later, and only if a
+// subscriber takes them (altPacket, legacyPacket).
 func classifyVideo(p *Packet) (keep bool) {
 	p.flags |= fVideo
 	var v flv.VideoTag
@@ -285,10 +291,12 @@ func classifyVideo(p *Packet) (keep bool) {
 		p.flags |= fConfig
 	}
 	if !v.Multitrack {
-		p.setLegacyVideo(&v)
 		p.addCodec(v.FourCC)
 		if v.IsKeyFrame() {
 			p.flags |= fKey
+		}
+		if hasLegacyVideo(v.FourCC) {
+			p.flags |= fLegacy
 		}
 		if config {
 			p.hkey = headerKey(message.TypeVideo, uint8(v.PacketType), false, 0)
@@ -305,20 +313,18 @@ func classifyVideo(p *Packet) (keep bool) {
 			p.hkey = headerKey(message.TypeVideo, uint8(v.PacketType), true, tr.ID)
 		}
 		first = false
-		if tr.ID == 0 && p.alt == nil {
-			one := v.TrackTag(tr)
-			if p.alt = p.derive(&one, len(one.Data), p.flags&^fMultitrack|fEnhanced, tr.FourCC); p.alt != nil {
-				if v.IsKeyFrame() {
-					p.flags |= fKey
-					p.alt.flags |= fKey
-				}
-				p.setLegacyVideo(&one)
+		if tr.ID == 0 && p.flags&fTrack0 == 0 {
+			p.flags |= fTrack0
+			if v.IsKeyFrame() {
+				p.flags |= fKey
+			}
+			if hasLegacyVideo(tr.FourCC) {
+				p.flags |= fLegacy
 			}
 		}
 	}
 	if it.Err() != nil {
-		p.alt = nil
-		p.flags &^= fKey
+		p.flags &^= fKey | fTrack0 | fLegacy
 		return false
 	}
 	return config
@@ -344,8 +350,10 @@ func classifyAudio(p *Packet) (keep bool) {
 		p.flags |= fConfig
 	}
 	if !a.Multitrack {
-		p.setLegacyAudio(&a)
 		p.addCodec(a.FourCC)
+		if hasLegacyAudio(a.FourCC) {
+			p.flags |= fLegacy
+		}
 		if config {
 			p.hkey = headerKey(message.TypeAudio, uint8(a.PacketType), false, 0)
 		}
@@ -361,19 +369,24 @@ func classifyAudio(p *Packet) (keep bool) {
 			p.hkey = headerKey(message.TypeAudio, uint8(a.PacketType), true, tr.ID)
 		}
 		first = false
-		if tr.ID == 0 && p.alt == nil {
-			one := a.TrackTag(tr)
-			if p.alt = p.derive(&one, len(one.Data), p.flags&^fMultitrack|fEnhanced, tr.FourCC); p.alt != nil {
-				p.setLegacyAudio(&one)
+		if tr.ID == 0 && p.flags&fTrack0 == 0 {
+			p.flags |= fTrack0
+			if hasLegacyAudio(tr.FourCC) {
+				p.flags |= fLegacy
 			}
 		}
 	}
 	if it.Err() != nil {
-		p.alt = nil
+		p.flags &^= fTrack0 | fLegacy
 		return false
 	}
 	return config
 }
+
+// The codecs with a legacy FLV form (flv Legacy): avc1 as AVC, mp4a as
+// AAC, .mp3 as MP3.
+func hasLegacyVideo(f flv.FourCC) bool { return f == flv.FourCCAVC }
+func hasLegacyAudio(f flv.FourCC) bool { return f == flv.FourCCAAC || f == flv.FourCCMP3 }
 
 // tagBody is an flv.VideoTag or flv.AudioTag to encode.
 type tagBody interface {
@@ -381,7 +394,7 @@ type tagBody interface {
 	Append([]byte) ([]byte, error)
 }
 
-// derive returns a Packet carrying another encoding of p's message (track
+// derive returns a packet carrying another encoding of p's message (track
 // 0 alone, or its legacy form) at p's timestamp, or nil if it does not
 // encode. fourcc, when set, is its only codec.
 func (p *Packet) derive(t tagBody, dataLen int, flags pflags, fourcc flv.FourCC) *Packet {
@@ -389,28 +402,88 @@ func (p *Packet) derive(t tagBody, dataLen int, flags pflags, fourcc flv.FourCC)
 	if err != nil {
 		return nil
 	}
-	d := &Packet{typ: p.typ, ts: p.ts, payload: b, flags: flags}
+	d := &Packet{typ: p.typ, ts: p.ts, payload: b, flags: flags, hkey: p.hkey}
 	if fourcc != 0 {
 		d.addCodec(fourcc)
 	}
 	return d
 }
 
-// legacyFlags are a derived legacy Packet's flags.
-func (p *Packet) legacyFlags() pflags { return p.flags &^ (fEnhanced | fMultitrack | fManyCodecs) }
-
-// setLegacyVideo attaches the legacy form of an enhanced single-track tag.
-func (p *Packet) setLegacyVideo(v *flv.VideoTag) {
-	if l, ok := v.Legacy(); ok {
-		if p.legacy = p.derive(&l, len(l.Data), p.legacyFlags(), 0); p.legacy != nil && l.IsKeyFrame() {
-			p.legacy.flags |= fKey
+// single returns the single-track tag of p: the tag itself, or its track
+// 0 (multitrack); ok is false when there is none.
+func (p *Packet) single() (v flv.VideoTag, a flv.AudioTag, ok bool) {
+	if p.typ == message.TypeVideo {
+		if v.Unmarshal(p.payload) != nil {
+			return v, a, false
+		}
+		if !v.Multitrack {
+			return v, a, true
+		}
+		for it := v.Tracks(); it.Next(); {
+			if tr := it.Track(); tr.ID == 0 {
+				return v.TrackTag(tr), a, true
+			}
+		}
+		return v, a, false
+	}
+	if a.Unmarshal(p.payload) != nil {
+		return v, a, false
+	}
+	if !a.Multitrack {
+		return v, a, true
+	}
+	for it := a.Tracks(); it.Next(); {
+		if tr := it.Track(); tr.ID == 0 {
+			return v, a.TrackTag(tr), true
 		}
 	}
+	return v, a, false
 }
 
-// setLegacyAudio is setLegacyVideo for audio.
-func (p *Packet) setLegacyAudio(a *flv.AudioTag) {
-	if l, ok := a.Legacy(); ok {
-		p.legacy = p.derive(&l, len(l.Data), p.legacyFlags(), 0)
+// altPacket returns track 0 of a multitrack tag as a plain single-track
+// enhanced tag (flv TrackTag), for subscribers that take the codec but
+// not multitrack; nil when the tag has no track 0. It is made on first use,
+// under the stream's mutex, and kept.
+func (p *Packet) altPacket() *Packet {
+	if p.flags&fTrack0 == 0 || p.tried&triedAlt != 0 {
+		return p.alt
 	}
+	p.tried |= triedAlt
+	{
+		v, a, ok := p.single()
+		flags := p.flags&^(fMultitrack|fManyCodecs|fTrack0) | fEnhanced
+		switch {
+		case !ok:
+		case p.typ == message.TypeVideo:
+			p.alt = p.derive(&v, len(v.Data), flags, v.FourCC)
+		default:
+			p.alt = p.derive(&a, len(a.Data), flags, a.FourCC)
+		}
+	}
+	return p.alt
+}
+
+// legacyPacket returns the tag (or its track 0) in legacy FLV form when
+// the codec has one — avc1 as AVC, mp4a as AAC, .mp3 as MP3 (flv Legacy) —
+// for subscribers that take neither the tag nor its track 0; nil
+// otherwise. Made on first use, under the stream's mutex, and kept.
+func (p *Packet) legacyPacket() *Packet {
+	if p.flags&fLegacy == 0 || p.tried&triedLegacy != 0 {
+		return p.legacy
+	}
+	p.tried |= triedLegacy
+	{
+		v, a, ok := p.single()
+		flags := p.flags &^ (fEnhanced | fMultitrack | fManyCodecs | fTrack0 | fLegacy)
+		if ok && p.typ == message.TypeVideo {
+			if l, ok := v.Legacy(); ok {
+				p.legacy = p.derive(&l, len(l.Data), flags, 0)
+			}
+		} else if ok {
+			if l, ok := a.Legacy(); ok {
+				p.legacy = p.derive(&l, len(l.Data), flags, 0)
+			}
+		}
+	}
+	return p.legacy
 }

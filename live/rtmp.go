@@ -169,9 +169,14 @@ func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 
 func (h *Hub) servePlay(req *rtmp.Request, sess *Session, key Key) {
 	conn := req.Conn()
+	// Packets are chunked on the publisher's goroutine as they arrive, at
+	// this connection's chunk size (nearly always the server's, shared by
+	// every player).
+	chunkSize, sid := conn.ChunkSize(), req.StreamID
 	sub, err := h.Subscribe(h.hookContext(), key, SubscribeOptions{
 		Session:      sess,
 		Capabilities: req.Capabilities,
+		Prepare:      func(p *Packet) { p.Prepared(chunkSize, sid) },
 		// The writer may be blocked in a write: closing the connection
 		// frees it.
 		Stop: func(Reason) { conn.Close() },

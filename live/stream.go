@@ -237,6 +237,9 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 			continue
 		}
 		kill, wake := s.enqueue(q, now)
+		if !kill && s.prepare != nil {
+			s.prepare(q)
+		}
 		switch {
 		case kill:
 			kills = append(kills, s)

@@ -44,6 +44,14 @@ type SubscribeOptions struct {
 	// larger bounds).
 	ReportLoss bool
 
+	// Prepare, when set, is called on the publisher's goroutine for each
+	// packet queued for the subscriber, to make the encodings its reader
+	// will write (Packet.Prepared, Packet.Bytes): they are then made once,
+	// as the packet arrives, rather than by the first reader while the
+	// others wait for it. It must be cheap once the encoding exists (both
+	// are) and must not block.
+	Prepare func(*Packet)
+
 	// Stop, when set, is called once, from any goroutine, when the hub
 	// ends the subscription while the subscriber may be blocked outside
 	// Read (a slow consumer, a kick, a forced shutdown): it should unblock
@@ -133,6 +141,7 @@ type Subscription struct {
 	lim        subLimits
 	clock      func() int64
 	stop       func(Reason)
+	prepare    func(*Packet)
 	wake       chan struct{}
 	stopOnce   sync.Once
 	closeOnce  sync.Once
@@ -252,15 +261,15 @@ func (s *Subscription) pick(p *Packet) *Packet {
 		if s.takesAll(p) {
 			return p
 		}
-		return p.legacy // avc1, mp4a, .mp3 in legacy form, or nothing
+		return p.legacyPacket() // avc1, mp4a, .mp3 in legacy form, or nothing
 	}
 	if s.multitrack && p.flags&fManyCodecs == 0 && s.takesAll(p) {
 		return p
 	}
-	if p.alt != nil && s.takesAll(p.alt) {
-		return p.alt
+	if alt := p.altPacket(); alt != nil && s.takesAll(alt) {
+		return alt
 	}
-	return p.legacy
+	return p.legacyPacket()
 }
 
 // push queues e and wakes the reader; the caller holds s.mu.
