@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -98,11 +99,24 @@ const (
 	EventStreamDry
 	EventStreamIsRecorded
 	EventPingResponseFromServer
-	EventStatus           // onStatus: Level, Code, Description, Info
+	EventStatus           // onStatus: Level, Code, Description, Info (Data set when it came as a data message)
 	EventResult           // _result or _error for a transaction the caller did not wait on
 	EventServerCall       // any other command: Command
 	EventReconnectRequest // NetConnection.Connect.ReconnectRequest: Reconnect is resolved
+	// EventSampleAccess is the |RtmpSampleAccess data message a server
+	// sends when play starts: Data holds it, its booleans granting the
+	// player raw access to the audio and video samples (Flash's
+	// NetStream.audioSampleAccess and videoSampleAccess).
+	EventSampleAccess
 )
+
+func (k ClientEventKind) String() string {
+	names := [...]string{"", "streamBegin", "streamEOF", "streamDry", "streamIsRecorded", "pingResponse", "status", "result", "serverCall", "reconnectRequest", "sampleAccess"}
+	if int(k) < len(names) && k != 0 {
+		return names[k]
+	}
+	return "clientEventKind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // ClientEvent is something the server sent.
 type ClientEvent struct {
@@ -114,6 +128,10 @@ type ClientEvent struct {
 	Description string
 	Info        amf0.Object
 	Command     message.Command
+	// Data is the data message of an EventSampleAccess, or of an
+	// EventStatus that came as a data message (onStatus
+	// NetStream.Data.Start).
+	Data message.Data
 	// Reconnect is where to reconnect (EventReconnectRequest): the tcUrl
 	// the server gave, resolved against the current one, same stream.
 	Reconnect *URL

@@ -90,7 +90,7 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 		p.status("status", CodePlayReset, "Playing and resetting "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
 	}
 	p.status("status", CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
-	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"|RtmpSampleAccess", true, true}})
+	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.RtmpSampleAccess, true, true}})
 	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"onStatus", amf0.Object{{Key: "code", Value: CodeDataStart}}}})
 	if err := conn.Flush(); err != nil {
 		return nil, err
