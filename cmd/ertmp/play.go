@@ -112,7 +112,7 @@ func playTo(ctx context.Context, url, out string, dur, timeout time.Duration, st
 		if !ok {
 			continue
 		}
-		tag.Timestamp = clock.at(tag)
+		tag.Timestamp = clock.at(pk, tag)
 		if pk.IsMedia() {
 			if dur > 0 && time.Duration(tag.Timestamp)*time.Millisecond >= dur {
 				break
@@ -164,14 +164,14 @@ type fileClock struct {
 	started bool
 }
 
-func (c *fileClock) at(tag flv.Tag) uint32 {
+func (c *fileClock) at(pk rtmp.Packet, tag flv.Tag) uint32 {
 	if tag.Type == flv.TagScript && isMetaData(tag.Data) {
 		return 0
 	}
 	if !c.started {
 		// Sequence headers and data before the first frame start the
 		// file; a server may stamp them 0 or at the join time.
-		if !isFrame(tag) {
+		if !pk.IsMedia() || pk.IsSequenceHeader() {
 			return 0
 		}
 		c.t0, c.started = tag.Timestamp, true
@@ -185,20 +185,6 @@ func (c *fileClock) at(tag flv.Tag) uint32 {
 	return uint32(d)
 }
 
-// isFrame reports an audio or video tag that carries coded media rather
-// than a decoder configuration.
-func isFrame(tag flv.Tag) bool {
-	switch tag.Type {
-	case flv.TagVideo:
-		var v flv.VideoTag
-		return v.Unmarshal(tag.Data) == nil && !v.IsSequenceHeader()
-	case flv.TagAudio:
-		var a flv.AudioTag
-		return a.Unmarshal(tag.Data) == nil && !a.IsSequenceHeader()
-	}
-	return false
-}
-
 func isMetaData(script []byte) bool {
 	d, err := message.UnmarshalData(message.TypeDataAMF0, script)
 	return err == nil && d.IsMetaData()
@@ -209,7 +195,7 @@ func isMetaData(script []byte) bool {
 func packetTag(pk rtmp.Packet) (flv.Tag, bool) {
 	switch pk.Type {
 	case message.TypeAudio, message.TypeVideo:
-		return flv.Tag{Type: flv.TagType(pk.Type), Timestamp: pk.Timestamp, Data: pk.Payload}, true
+		return pk.Tag()
 	case message.TypeDataAMF0, message.TypeDataAMF3:
 		d, err := message.UnmarshalData(pk.Type, pk.Payload)
 		if err != nil {
