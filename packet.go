@@ -1,6 +1,9 @@
 package rtmp
 
 import (
+	"errors"
+
+	"github.com/ertmp/rtmp/codecinfo"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/message"
 )
@@ -74,4 +77,74 @@ func (p Packet) Tag() (tag flv.Tag, ok bool) {
 		return flv.Tag{Type: flv.TagType(p.Type), Timestamp: p.Timestamp, Data: p.Payload}, true
 	}
 	return flv.Tag{}, false
+}
+
+// ErrNoCodecInfo is returned by VideoInfo and AudioInfo for a packet that
+// carries no codec parameters they read.
+var ErrNoCodecInfo = errors.New("rtmp: the packet carries no codec parameters")
+
+// VideoInfo reads the codec parameters a video packet carries, for logging
+// "h264 High 1280x720" and the like: the configuration record of a sequence
+// header (legacy AVC; Enhanced RTMP avc1, hvc1, vvc1, av01, vp09, vp08), or
+// the frame header of a VP8 or VP9 key frame, whose record has no picture
+// size. Of a multitrack tag it reads the first track. Other packets give
+// ErrNoCodecInfo; a malformed one the flv or codecinfo error, and a
+// sequence header of another codec one wrapping codecinfo.ErrUnsupported.
+func (p Packet) VideoInfo() (codecinfo.Video, error) {
+	if p.Type != message.TypeVideo {
+		return codecinfo.Video{}, ErrNoCodecInfo
+	}
+	var v flv.VideoTag
+	if err := v.Unmarshal(p.Payload); err != nil {
+		return codecinfo.Video{}, err
+	}
+	tr, err := firstTrack(v.Tracks())
+	if err != nil {
+		return codecinfo.Video{}, err
+	}
+	switch {
+	case v.IsSequenceHeader() && v.PacketType != flv.VideoMPEG2TSSequenceStart:
+		return codecinfo.ParseVideoConfig(tr.FourCC, tr.Data)
+	case v.IsKeyFrame() && (tr.FourCC == flv.FourCCVP8 || tr.FourCC == flv.FourCCVP9):
+		return codecinfo.ParseVideoKeyframe(tr.FourCC, tr.Data)
+	}
+	return codecinfo.Video{}, ErrNoCodecInfo
+}
+
+// AudioInfo reads the codec parameters an audio packet carries: the
+// configuration of a sequence header (legacy AAC; Enhanced RTMP mp4a, Opus,
+// fLaC), or the frame header of a coded frame of the codecs that have no
+// configuration record (ac-3, ec-3, .mp3 and legacy MP3). Of a multitrack
+// tag it reads the first track. Other packets give ErrNoCodecInfo; a
+// malformed one the flv or codecinfo error.
+func (p Packet) AudioInfo() (codecinfo.Audio, error) {
+	if p.Type != message.TypeAudio {
+		return codecinfo.Audio{}, ErrNoCodecInfo
+	}
+	var a flv.AudioTag
+	if err := a.Unmarshal(p.Payload); err != nil {
+		return codecinfo.Audio{}, err
+	}
+	tr, err := firstTrack(a.Tracks())
+	if err != nil {
+		return codecinfo.Audio{}, err
+	}
+	switch {
+	case a.IsSequenceHeader():
+		return codecinfo.ParseAudioConfig(tr.FourCC, tr.Data)
+	case a.Enhanced() && a.PacketType != flv.AudioCodedFrames:
+	case tr.FourCC == flv.FourCCAC3, tr.FourCC == flv.FourCCEAC3, tr.FourCC == flv.FourCCMP3:
+		return codecinfo.ParseAudioFrame(tr.FourCC, tr.Data)
+	}
+	return codecinfo.Audio{}, ErrNoCodecInfo
+}
+
+func firstTrack(it flv.TrackIter) (flv.Track, error) {
+	if it.Next() {
+		return it.Track(), nil
+	}
+	if err := it.Err(); err != nil {
+		return flv.Track{}, err
+	}
+	return flv.Track{}, ErrNoCodecInfo
 }

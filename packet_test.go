@@ -162,3 +162,41 @@ func BenchmarkPacketHelpers(b *testing.B) {
 	}
 	_ = n
 }
+
+func TestPacketCodecInfo(t *testing.T) {
+	// A libx264 1280x720 High profile AVCDecoderConfigurationRecord (see
+	// codecinfo's example).
+	avcC := hx("0164001fffe1001a6764001facd94050 05bb0110000003001000000303 20f183 1960 01 0006 68ebe3cb22c0 fdf8f800")
+	for _, tc := range []struct {
+		name string
+		pk   rtmp.Packet
+		want string // VideoInfo or AudioInfo as a string, or the error
+	}{
+		{"legacy AVC sequence header", rtmp.Packet{Type: message.TypeVideo, Payload: append(hx("17 00 000000"), avcC...)}, "h264 High@31 1280x720 4:2:0 8-bit"},
+		{"enhanced avc1 SequenceStart", rtmp.Packet{Type: message.TypeVideo, Payload: append(hx("90 61766331"), avcC...)}, "h264 High@31 1280x720 4:2:0 8-bit"},
+		{"multitrack avc1 SequenceStart", rtmp.Packet{Type: message.TypeVideo, Payload: mustMultitrackVideo(flv.FrameKey, flv.VideoSequenceStart, flv.Track{ID: 2, FourCC: flv.FourCCAVC, Data: avcC})}, "h264 High@31 1280x720 4:2:0 8-bit"},
+		{"AVC key frame", rtmp.Packet{Type: message.TypeVideo, Payload: hx("17 01 000000 00000002 6588")}, rtmp.ErrNoCodecInfo.Error()},
+		{"VP8 key frame", rtmp.Packet{Type: message.TypeVideo, Payload: hx("91 76703038 9077009d012a4101f300")}, "vp8 0 321x243 4:2:0 8-bit"},
+		{"legacy AAC sequence header", rtmp.Packet{Type: message.TypeAudio, Payload: hx("af 00 1210")}, "aac LC 44100 Hz 2 ch"},
+		{"legacy AAC raw", rtmp.Packet{Type: message.TypeAudio, Payload: hx("af 01 21")}, rtmp.ErrNoCodecInfo.Error()},
+		{"legacy MP3 frame", rtmp.Packet{Type: message.TypeAudio, Payload: hx("2f fffb9064 00000000")}, "mp3 44100 Hz 2 ch 128000 b/s"},
+		{"data", rtmp.Packet{Type: message.TypeDataAMF0, Payload: hx("02000a 6f6e4d65746144617461")}, rtmp.ErrNoCodecInfo.Error()},
+	} {
+		var got string
+		var s interface{ String() string }
+		var err error
+		if tc.pk.Type == message.TypeAudio {
+			s, err = tc.pk.AudioInfo()
+		} else {
+			s, err = tc.pk.VideoInfo()
+		}
+		if err != nil {
+			got = err.Error()
+		} else {
+			got = s.String()
+		}
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
