@@ -175,6 +175,7 @@ func (rl *relay) publish(key string, req *rtmp.Request) {
 				// Cut the slow player off: a write deadline in the past
 				// ends the write it may be blocked in. Its own goroutine
 				// then closes the session.
+				log.Printf("relay: %s: player %s fell behind; disconnecting it", key, p.session.RemoteAddr())
 				p.session.Request().Conn().NetConn().SetWriteDeadline(time.Now())
 			}
 		}
@@ -339,7 +340,6 @@ func (rl *relay) play(key string, req *rtmp.Request) {
 		}
 		pks, ended, slow := p.take(buf)
 		if slow {
-			log.Printf("relay: %s: player %s fell behind; disconnected", key, req.RemoteAddr)
 			return
 		}
 		for _, pk := range pks {

@@ -202,9 +202,21 @@ func TestRelaySlowPlayer(t *testing.T) {
 	stuck := stuckPlayer(t, base[len("rtmp://"):], "live", "slow")
 	defer stuck.Close()
 	waitPlayers(t, rl, "live/slow", 2)
+	// Keep the stuck player's socket buffers small, so its queue fills
+	// after a few MiB.
+	waitStream(t, rl, "live/slow", func(st *stream) bool {
+		for p := range st.players {
+			if p.session.RemoteAddr().String() == stuck.LocalAddr().String() {
+				p.session.Request().Conn().NetConn().(*net.TCPConn).SetWriteBuffer(16 << 10)
+				return true
+			}
+		}
+		return false
+	})
 
-	// 32 MiB of video: past the stuck player's queue and socket buffers.
-	const count, size = 512, 64 << 10
+	// 16 MiB of video at 80 Mbit/s: past the stuck player's queue and
+	// socket buffers, well within what the reading player takes.
+	const count, size = 256, 64 << 10
 	received := make(chan int, 1)
 	go func() {
 		n := 0
@@ -224,12 +236,17 @@ func TestRelaySlowPlayer(t *testing.T) {
 	payload[0] = 0x17
 	payload[1] = 1
 	start := time.Now()
+	tick := time.NewTicker(6 * time.Millisecond)
+	defer tick.Stop()
 	for i := range count {
-		if err := pub.WritePacket(rtmp.Packet{Type: message.TypeVideo, Timestamp: uint32(i), Payload: payload}); err != nil {
+		<-tick.C
+		if err := pub.WritePacket(rtmp.Packet{Type: message.TypeVideo, Timestamp: uint32(i * 6), Payload: payload}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("published %d MiB in %v", count*size>>20, time.Since(start).Round(time.Millisecond))
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("publishing took %v: a player held it up", d)
+	}
 	select {
 	case n := <-received:
 		if n != count {
