@@ -389,7 +389,7 @@ func (c *client) handleCommand(cmd message.Command) (ClientEvent, bool) {
 		ev.Level, _ = info.GetString("level")
 		ev.Code, _ = info.GetString("code")
 		ev.Description, _ = info.GetString("description")
-		if ev.Code == CodeReconnectRequest {
+		if ev.Code == message.CodeConnectReconnectRequest {
 			ev.Kind = EventReconnectRequest
 			tc, _ := info.GetString("tcUrl")
 			if u, err := c.url.ResolveReconnect(tc); err == nil {

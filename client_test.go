@@ -160,14 +160,14 @@ func TestClientRejectedKey(t *testing.T) {
 	base := serve(t, func(r *rtmp.Request) { r.Reject("", "bad stream key") })
 	_, err := rtmp.DialPublish(ctx(t), base+"/live/wrong?key=1", nil)
 	var se *rtmp.StatusError
-	if !errors.As(err, &se) || se.Code != rtmp.CodePublishBadName || se.Description != "bad stream key" {
+	if !errors.As(err, &se) || se.Code != message.CodePublishBadName || se.Description != "bad stream key" {
 		t.Fatalf("err = %v", err)
 	}
 	if !strings.Contains(err.Error(), "NetStream.Publish.BadName") || !strings.Contains(err.Error(), "bad stream key") {
 		t.Errorf("message %q does not name the code and description", err)
 	}
 	_, err = rtmp.DialPlay(ctx(t), base+"/live/none", nil)
-	if !errors.As(err, &se) || se.Code != rtmp.CodePlayNotFound {
+	if !errors.As(err, &se) || se.Code != message.CodePlayStreamNotFound {
 		t.Fatalf("play: err = %v", err)
 	}
 }
@@ -538,7 +538,7 @@ func TestPlayerPlaybackDataAsEvents(t *testing.T) {
 			}
 			a, _ := ev.Data.Values[1].(bool)
 			access = append(access, a)
-		case ev.Kind == rtmp.EventStatus && ev.Code == rtmp.CodeDataStart:
+		case ev.Kind == rtmp.EventStatus && ev.Code == message.CodeDataStart:
 			dataStart = &ev
 		}
 	}

@@ -87,11 +87,11 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 	}
 	conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
 	if r.Reset {
-		p.status("status", CodePlayReset, "Playing and resetting "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+		p.status("status", message.CodePlayReset, "Playing and resetting "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
 	}
-	p.status("status", CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+	p.status("status", message.CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
 	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.RtmpSampleAccess, true, true}})
-	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"onStatus", amf0.Object{{Key: "code", Value: CodeDataStart}}}})
+	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"onStatus", amf0.Object{{Key: "code", Value: message.CodeDataStart}}}})
 	if err := conn.Flush(); err != nil {
 		return nil, err
 	}
@@ -226,10 +226,10 @@ func (p *PlaySession) NotifyPause(paused bool) error {
 	}
 	if paused {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", CodePauseNotify, "Paused "+p.req.StreamName+".", nil)
+		p.status("status", message.CodePauseNotify, "Paused "+p.req.StreamName+".", nil)
 	} else {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-		p.status("status", CodeUnpauseNotify, "Unpaused "+p.req.StreamName+".", nil)
+		p.status("status", message.CodeUnpauseNotify, "Unpaused "+p.req.StreamName+".", nil)
 	}
 	return p.conn.Flush()
 }
@@ -242,8 +242,8 @@ func (p *PlaySession) NotifySeek(ms float64) error {
 	}
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-	p.status("status", CodeSeekNotify, "Seeking to "+formatMillis(ms)+".", nil)
-	p.status("status", CodePlayStart, "Started playing "+p.req.StreamName+".", nil)
+	p.status("status", message.CodeSeekNotify, "Seeking to "+formatMillis(ms)+".", nil)
+	p.status("status", message.CodePlayStart, "Started playing "+p.req.StreamName+".", nil)
 	return p.conn.Flush()
 }
 
@@ -254,7 +254,7 @@ func (p *PlaySession) NotifyPublish() error {
 		return ErrSessionClosed
 	}
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-	p.status("status", CodePlayPublish, p.req.StreamName+" is now published.", nil)
+	p.status("status", message.CodePlayPublishNotify, p.req.StreamName+" is now published.", nil)
 	return p.conn.Flush()
 }
 
@@ -265,7 +265,7 @@ func (p *PlaySession) NotifyUnpublish() error {
 		return ErrSessionClosed
 	}
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-	p.status("status", CodePlayUnpublish, p.req.StreamName+" is now unpublished.", nil)
+	p.status("status", message.CodePlayUnpublishNotify, p.req.StreamName+" is now unpublished.", nil)
 	return p.conn.Flush()
 }
 
@@ -274,7 +274,7 @@ func (p *PlaySession) NotifyUnpublish() error {
 func (p *PlaySession) Close() error {
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", CodePlayStop, "Stopped playing "+p.req.StreamName+".", nil)
+		p.status("status", message.CodePlayStop, "Stopped playing "+p.req.StreamName+".", nil)
 	})
 }
 

@@ -75,7 +75,7 @@ func (p *Player) start(ctx context.Context) error {
 	if _, err := p.call(p.streamID, "play", false, p.name, start, duration, !p.cfg.NoReset); err != nil {
 		return err
 	}
-	return p.awaitStart(ctx, "play", CodePlayStart)
+	return p.awaitStart(ctx, "play", message.CodePlayStart)
 }
 
 // end closes the packet channel once; reader goroutine only.
@@ -130,13 +130,13 @@ func (p *Player) readLoop() {
 			}
 			if ev, ok := p.handleCommand(cmd); ok && ev.Kind == EventStatus {
 				switch ev.Code {
-				case CodePlayStop, CodePlayComplete:
+				case message.CodePlayStop, message.CodePlayComplete:
 					p.end()
-				case CodePlayUnpublish:
+				case message.CodePlayUnpublishNotify:
 					if !p.cfg.ContinueAfterUnpublish {
 						p.end()
 					}
-				case CodeSeekNotify, CodePauseNotify, CodeUnpauseNotify, CodePlayStart:
+				case message.CodeSeekNotify, message.CodePauseNotify, message.CodeUnpauseNotify, message.CodePlayStart:
 					p.smu.Lock()
 					p.seeking = false
 					p.smu.Unlock()

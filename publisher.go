@@ -63,7 +63,7 @@ func (p *Publisher) start(ctx context.Context) error {
 	if _, err := p.call(p.streamID, "publish", false, p.name, typ); err != nil {
 		return err
 	}
-	return p.awaitStart(ctx, "publish", CodePublishStart)
+	return p.awaitStart(ctx, "publish", message.CodePublishStart)
 }
 
 // awaitStart waits for the onStatus that starts publish or play (code),

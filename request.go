@@ -31,29 +31,6 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Status codes a server sends (onStatus "code" values), from package message.
-const (
-	CodeConnectSuccess   = message.CodeConnectSuccess
-	CodeConnectRejected  = message.CodeConnectRejected
-	CodeReconnectRequest = message.CodeConnectReconnectRequest
-	CodeCallFailed       = message.CodeCallFailed
-	CodePublishStart     = message.CodePublishStart
-	CodePublishBadName   = message.CodePublishBadName
-	CodePublishDenied    = "NetStream.Publish.Denied"
-	CodeUnpublishSuccess = message.CodeUnpublishSuccess
-	CodePlayStart        = message.CodePlayStart
-	CodePlayReset        = message.CodePlayReset
-	CodePlayStop         = message.CodePlayStop
-	CodePlayNotFound     = message.CodePlayStreamNotFound
-	CodePlayUnpublish    = message.CodePlayUnpublishNotify
-	CodePlayPublish      = message.CodePlayPublishNotify
-	CodePlayComplete     = message.CodePlayComplete
-	CodePauseNotify      = message.CodePauseNotify
-	CodeUnpauseNotify    = message.CodeUnpauseNotify
-	CodeSeekNotify       = message.CodeSeekNotify
-	CodeDataStart        = message.CodeDataStart
-)
-
 // Request is a peer that connected and announced publish or play. The
 // handler accepts it (AcceptPublish, AcceptPlay) or rejects it (Reject);
 // one of them must be called, else the request is rejected when the handler
@@ -112,9 +89,9 @@ func (r *Request) Reject(code, description string) error {
 	}
 	r.decided = true
 	if code == "" {
-		code = CodePlayNotFound
+		code = message.CodePlayStreamNotFound
 		if r.Kind == KindPublish {
-			code = CodePublishBadName
+			code = message.CodePublishBadName
 		}
 	}
 	if description == "" {

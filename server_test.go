@@ -158,7 +158,7 @@ func TestServerPublishExchange(t *testing.T) {
 	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamBegin(1)) {
 		t.Fatalf("after publish %#v, want StreamBegin 1", m)
 	}
-	if code := statusCode(t, p.recvCommand()); code != CodePublishStart {
+	if code := statusCode(t, p.recvCommand()); code != message.CodePublishStart {
 		t.Fatalf("status %q", code)
 	}
 	r := <-got
@@ -208,7 +208,7 @@ func TestServerRejectPublish(t *testing.T) {
 	p, _ := dialPeer(t, addr)
 	p.publish("nope")
 	c := p.recvCommand()
-	if code := statusCode(t, c); code != CodePublishBadName {
+	if code := statusCode(t, c); code != message.CodePublishBadName {
 		t.Fatalf("code %q", code)
 	}
 	info, _ := c.ObjectArg(0)
@@ -257,7 +257,7 @@ func TestServerPlayExchange(t *testing.T) {
 	p.createStream()
 	p.send(CSIDControl, 0, 0, message.NewSetBufferLength(1, 3000))
 	p.send(CSIDData, 1, 0, cmd("play", 4, nil, "cam"))
-	order := []any{message.NewStreamIsRecorded(1), message.NewStreamBegin(1), CodePlayReset, CodePlayStart}
+	order := []any{message.NewStreamIsRecorded(1), message.NewStreamBegin(1), message.CodePlayReset, message.CodePlayStart}
 	for i, w := range order {
 		m := p.recv()
 		if code, ok := w.(string); ok {
@@ -295,7 +295,7 @@ func TestServerPlayExchange(t *testing.T) {
 	}
 	// Seek is answered: StreamEOF, StreamBegin, Seek.Notify, Play.Start;
 	// then Close: StreamEOF, Play.Stop, EOF.
-	seq := []any{message.NewStreamEOF(1), message.NewStreamBegin(1), CodeSeekNotify, CodePlayStart, message.NewStreamEOF(1), CodePlayStop}
+	seq := []any{message.NewStreamEOF(1), message.NewStreamBegin(1), message.CodeSeekNotify, message.CodePlayStart, message.NewStreamEOF(1), message.CodePlayStop}
 	for i, w := range seq {
 		m := p.recv()
 		if code, ok := w.(string); ok {
@@ -343,7 +343,7 @@ func TestServerSessionEvents(t *testing.T) {
 		t.Fatalf("%#v, want PingRequest", m)
 	}
 	c := p.recvCommand()
-	if statusCode(t, c) != CodeReconnectRequest {
+	if statusCode(t, c) != message.CodeConnectReconnectRequest {
 		t.Fatal("want ReconnectRequest")
 	}
 	info, _ := c.ObjectArg(0)
@@ -352,7 +352,7 @@ func TestServerSessionEvents(t *testing.T) {
 	}
 	c = p.recvCommand()
 	info, _ = c.ObjectArg(0)
-	if _, has := info.Get("tcUrl"); statusCode(t, c) != CodeReconnectRequest || has {
+	if _, has := info.Get("tcUrl"); statusCode(t, c) != message.CodeConnectReconnectRequest || has {
 		t.Fatalf("reconnect without tcUrl = %#v", c)
 	}
 	// Close: StreamEOF, Unpublish.Success, then EOF.
@@ -360,7 +360,7 @@ func TestServerSessionEvents(t *testing.T) {
 	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamEOF(1)) {
 		t.Fatalf("%#v, want StreamEOF", m)
 	}
-	if code := statusCode(t, p.recvCommand()); code != CodeUnpublishSuccess {
+	if code := statusCode(t, p.recvCommand()); code != message.CodeUnpublishSuccess {
 		t.Fatalf("code %q", code)
 	}
 	if _, err := p.r.ReadMessage(); !errors.Is(err, io.EOF) {
@@ -435,7 +435,7 @@ func TestServerStalledPeers(t *testing.T) {
 	start := time.Now()
 	p, _ := dialPeer(t, addr)
 	p.publish("k")
-	if code := statusCode(t, p.recvCommand()); code != CodePublishBadName {
+	if code := statusCode(t, p.recvCommand()); code != message.CodePublishBadName {
 		t.Fatalf("code %q", code)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -494,7 +494,7 @@ func TestServerShutdownNoLeaks(t *testing.T) {
 	}
 	for _, p := range peers { // wait until each play started
 		for {
-			if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == CodePlayStart {
+			if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == message.CodePlayStart {
 				break
 			}
 		}
@@ -598,7 +598,7 @@ func TestPlayerIdleNotDropped(t *testing.T) {
 	sawNotify := false
 	for {
 		m := p.recv()
-		if c, ok := m.(message.Command); ok && statusCode(t, c) == CodePlayPublish {
+		if c, ok := m.(message.Command); ok && statusCode(t, c) == message.CodePlayPublishNotify {
 			sawNotify = true
 		}
 		if _, ok := m.(message.Audio); ok {

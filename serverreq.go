@@ -70,7 +70,7 @@ func (c *serverConn) readRequest() (*Request, error) {
 			case "FCPublish":
 				// onFCPublish, as FMS and common servers send, then _result.
 				name, _ := argString(cmd.Args, 0)
-				c.sendCommand(0, message.Command{AMF3: amf3, Name: "onFCPublish", Args: []amf0.Value{statusInfo("status", CodePublishStart, name, nil)}})
+				c.sendCommand(0, message.Command{AMF3: amf3, Name: "onFCPublish", Args: []amf0.Value{statusInfo("status", message.CodePublishStart, name, nil)}})
 				if cmd.TransactionID != 0 {
 					c.reply(amf3, cmd.TransactionID, nil, amf0.Undefined{})
 				}
@@ -109,7 +109,7 @@ func (c *serverConn) readRequest() (*Request, error) {
 				// A call nobody handles: answer _error so the caller's
 				// responder is not left waiting.
 				if cmd.TransactionID != 0 {
-					c.replyError(amf3, cmd.TransactionID, CodeCallFailed, "unknown method "+cmd.Name)
+					c.replyError(amf3, cmd.TransactionID, message.CodeCallFailed, "unknown method "+cmd.Name)
 				}
 			}
 			if err := conn.Flush(); err != nil {
@@ -147,7 +147,7 @@ func (c *serverConn) connect(req *Request, cmd message.Command, amf3 bool) error
 	if s.Capabilities != nil {
 		props = s.Capabilities.AppendTo(props)
 	}
-	info := statusInfo("status", CodeConnectSuccess, "Connection succeeded.", amf0.Object{{Key: "objectEncoding", Value: req.Capabilities.ObjectEncoding}})
+	info := statusInfo("status", message.CodeConnectSuccess, "Connection succeeded.", amf0.Object{{Key: "objectEncoding", Value: req.Capabilities.ObjectEncoding}})
 	c.reply(amf3, cmd.TransactionID, props, info)
 	if err := conn.SetChunkSize(u32Or(s.ChunkSize, DefaultChunkSize)); err != nil {
 		return err

@@ -87,7 +87,7 @@ func (s *session) SendReconnectRequest(tcURL, description string) error {
 	if description == "" {
 		description = "reconnect requested"
 	}
-	if err := s.c.sendStatus(0, s.amf3, "status", CodeReconnectRequest, description, extra); err != nil {
+	if err := s.c.sendStatus(0, s.amf3, "status", message.CodeConnectReconnectRequest, description, extra); err != nil {
 		return err
 	}
 	return s.conn.Flush()
@@ -165,7 +165,7 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3}}
 	r.c.setSession(ps) // before anything is sent: see AcceptPlay
 	ps.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
-	ps.status("status", CodePublishStart, r.StreamName+" is now published", amf0.Object{{Key: "details", Value: r.StreamName}})
+	ps.status("status", message.CodePublishStart, r.StreamName+" is now published", amf0.Object{{Key: "details", Value: r.StreamName}})
 	if err := ps.conn.Flush(); err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (p *PublishSession) ReadPacket() (Packet, error) {
 				if cmd.Name == "FCUnpublish" && cmd.TransactionID != 0 {
 					p.c.reply(p.amf3, cmd.TransactionID, nil, amf0.Undefined{})
 				}
-				p.status("status", CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
+				p.status("status", message.CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
 				p.conn.Flush()
 				return Packet{}, io.EOF
 			}
@@ -310,7 +310,7 @@ func (p *PublishSession) Close() error {
 	}
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
+		p.status("status", message.CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
 	})
 }
 

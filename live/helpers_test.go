@@ -180,7 +180,7 @@ func publishPeer(t *testing.T, addr, app, name string) *testpeer.Peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code != rtmp.CodePublishStart {
+	if code != message.CodePublishStart {
 		t.Fatalf("publish answered %q", code)
 	}
 	return p
@@ -207,8 +207,8 @@ func playPeer(t *testing.T, addr, app, name string, caps *rtmp.Capabilities) *te
 			t.Fatal(err)
 		}
 		switch code := m.Status(); code {
-		case "", rtmp.CodePlayReset:
-		case rtmp.CodePlayStart:
+		case "", message.CodePlayReset:
+		case message.CodePlayStart:
 			return p
 		default:
 			t.Fatalf("play answered %q", code)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/message"
 )
 
 // Hub is a live streaming hub and an rtmp.Handler: publishers feed streams
@@ -123,9 +124,9 @@ func (h *Hub) ServeRTMP(req *rtmp.Request) {
 		if err := validName(req); err != nil {
 			h.reject(req, &info, "", err.Error())
 		} else if err := h.authorize(req); err != nil {
-			code := rtmp.CodePlayNotFound
+			code := message.CodePlayStreamNotFound
 			if req.Kind == rtmp.KindPublish {
-				code = rtmp.CodePublishDenied
+				code = message.CodePublishDenied
 			}
 			h.reject(req, &info, code, err.Error())
 		} else if req.Kind == rtmp.KindPublish {
@@ -230,7 +231,7 @@ func (h *Hub) servePublish(req *rtmp.Request, info *SessionInfo) {
 	h.mu.Unlock()
 	defer h.release(st)
 	if err != nil {
-		h.reject(req, info, rtmp.CodePublishBadName, err.Error())
+		h.reject(req, info, message.CodePublishBadName, err.Error())
 		return
 	}
 	if old != nil {
@@ -341,7 +342,7 @@ func (h *Hub) servePlay(req *rtmp.Request, info *SessionInfo) {
 	st := h.acquire(streamKey{req.App, req.StreamName})
 	defer h.release(st)
 	if err := st.reserve(); err != nil {
-		h.reject(req, info, rtmp.CodePlayNotFound, err.Error())
+		h.reject(req, info, message.CodePlayStreamNotFound, err.Error())
 		return
 	}
 	joined := false
@@ -352,11 +353,11 @@ func (h *Hub) servePlay(req *rtmp.Request, info *SessionInfo) {
 	}()
 	if !h.waitPublished(st) {
 		if h.isClosing() {
-			h.reject(req, info, rtmp.CodePlayNotFound, "server shutting down")
+			h.reject(req, info, message.CodePlayStreamNotFound, "server shutting down")
 			info.Reason = ReasonShutdown
 			return
 		}
-		h.reject(req, info, rtmp.CodePlayNotFound, "stream not found")
+		h.reject(req, info, message.CodePlayStreamNotFound, "stream not found")
 		return
 	}
 	ps, err := req.AcceptPlay(nil)

@@ -442,7 +442,7 @@ func (s *subscriber) notifyPublish() error {
 	if err := conn.Write(rtmp.CSIDControl, 0, 0, message.NewStreamBegin(s.sid)); err != nil {
 		return err
 	}
-	return conn.Write(rtmp.CSIDData, s.sid, 0, message.NewOnStatus("status", rtmp.CodePlayPublish, s.name+" is now published."))
+	return conn.Write(rtmp.CSIDData, s.sid, 0, message.NewOnStatus("status", message.CodePlayPublishNotify, s.name+" is now published."))
 }
 
 // stats returns the counters for SessionInfo.
