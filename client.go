@@ -65,12 +65,13 @@ func DefaultClientCapabilities() *Capabilities {
 	video := []string{"avc1", "hvc1", "vvc1", "av01", "vp09", "vp08"}
 	audio := []string{"mp4a", ".mp3", "Opus", "fLaC", "ac-3", "ec-3"}
 	c := &Capabilities{FourCCList: append(append([]string{}, video...), audio...),
-		CapsEx: CapsReconnect | CapsMultitrack | CapsModEx | CapsTimestampNanoOffset}
+		VideoFourCCInfoMap: map[string]message.FourCCInfoMask{}, AudioFourCCInfoMap: map[string]message.FourCCInfoMask{},
+		CapsEx: message.CapsExReconnect | message.CapsExMultitrack | message.CapsExModEx | message.CapsExTimestampNanoOffset}
 	for _, f := range video {
-		c.VideoFourCCInfo = append(c.VideoFourCCInfo, FourCCEntry{FourCC: f, Info: CanDecode | CanForward})
+		c.VideoFourCCInfoMap[f] = message.FourCCCanDecode | message.FourCCCanForward
 	}
 	for _, f := range audio {
-		c.AudioFourCCInfo = append(c.AudioFourCCInfo, FourCCEntry{FourCC: f, Info: CanDecode | CanForward})
+		c.AudioFourCCInfoMap[f] = message.FourCCCanDecode | message.FourCCCanForward
 	}
 	return c
 }
@@ -246,7 +247,7 @@ func (c *client) connect(flashVer string) error {
 	}
 	obj = caps.AppendTo(obj)
 	if caps.ObjectEncoding != 0 {
-		obj.Set("objectEncoding", caps.ObjectEncoding)
+		obj.Set("objectEncoding", float64(caps.ObjectEncoding))
 	}
 	obj = append(obj, c.cfg.ConnectFields...)
 	if err := c.conn.Write(CSIDCommand, 0, 0, message.Command{Name: "connect", TransactionID: 1, Object: obj}); err != nil {

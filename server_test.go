@@ -401,7 +401,7 @@ func TestServerAMF3Commands(t *testing.T) {
 }
 
 func TestServerCapabilitiesAdvertised(t *testing.T) {
-	caps := &Capabilities{FourCCList: []string{"*"}, CapsEx: CapsReconnect | CapsMultitrack}
+	caps := &Capabilities{FourCCList: []string{"*"}, CapsEx: message.CapsExReconnect | message.CapsExMultitrack}
 	got := make(chan *Request, 1)
 	s := &Server{Capabilities: caps, Handler: HandlerFunc(func(r *Request) { got <- r; r.Reject("", "") })}
 	addr := startServer(t, s)

@@ -147,7 +147,7 @@ func (c *serverConn) connect(req *Request, cmd message.Command, amf3 bool) error
 	if s.Capabilities != nil {
 		props = s.Capabilities.AppendTo(props)
 	}
-	info := statusInfo("status", message.CodeConnectSuccess, "Connection succeeded.", amf0.Object{{Key: "objectEncoding", Value: req.Capabilities.ObjectEncoding}})
+	info := statusInfo("status", message.CodeConnectSuccess, "Connection succeeded.", amf0.Object{{Key: "objectEncoding", Value: float64(req.Capabilities.ObjectEncoding)}})
 	c.reply(amf3, cmd.TransactionID, props, info)
 	if err := conn.SetChunkSize(u32Or(s.ChunkSize, DefaultChunkSize)); err != nil {
 		return err

@@ -87,7 +87,7 @@ func startHubServer(t *testing.T, cfg Config, srv *rtmp.Server) *serverHub {
 	sh.hub = NewHub(cfg)
 	sh.srv = srv
 	srv.Handler, srv.Logger = sh.hub, cfg.Logger
-	srv.Capabilities = &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: rtmp.CapsMultitrack}
+	srv.Capabilities = &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: message.CapsExMultitrack}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
