@@ -91,7 +91,7 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 	}
 	p.status("status", message.CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
 	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.RtmpSampleAccess, true, true}})
-	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"onStatus", amf0.Object{{Key: "code", Value: message.CodeDataStart}}}})
+	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.NameOnStatus, message.Status{Code: message.CodeDataStart}.Object()}})
 	if err := conn.Flush(); err != nil {
 		return nil, err
 	}
@@ -144,23 +144,27 @@ func (p *PlaySession) readLoop() {
 }
 
 // command turns a player's command into an event; end reports that the
-// player stopped (closeStream, deleteStream).
+// player stopped (closeStream, deleteStream). A command whose arguments do
+// not parse is passed on as an EventCall.
 func (p *PlaySession) command(cmd message.Command) (ev Event, end bool) {
 	switch cmd.Name {
-	case "pause":
-		paused, _ := cmd.BoolArg(0)
-		ms, _ := cmd.NumberArg(1)
-		return Event{Kind: EventPause, Paused: paused, Millis: ms}, false
-	case "seek":
-		ms, _ := cmd.NumberArg(0)
-		return Event{Kind: EventSeek, Millis: ms}, false
-	case "receiveAudio":
-		b, _ := cmd.BoolArg(0)
-		return Event{Kind: EventReceiveAudio, Bool: b}, false
-	case "receiveVideo":
-		b, _ := cmd.BoolArg(0)
-		return Event{Kind: EventReceiveVideo, Bool: b}, false
-	case "closeStream", "deleteStream":
+	case message.NamePause:
+		if v, err := message.ParsePause(cmd); err == nil {
+			return Event{Kind: EventPause, Paused: v.Pause, Millis: v.Milliseconds}, false
+		}
+	case message.NameSeek:
+		if v, err := message.ParseSeek(cmd); err == nil {
+			return Event{Kind: EventSeek, Millis: v.Milliseconds}, false
+		}
+	case message.NameReceiveAudio:
+		if v, err := message.ParseReceiveAudio(cmd); err == nil {
+			return Event{Kind: EventReceiveAudio, Bool: v.Receive}, false
+		}
+	case message.NameReceiveVideo:
+		if v, err := message.ParseReceiveVideo(cmd); err == nil {
+			return Event{Kind: EventReceiveVideo, Bool: v.Receive}, false
+		}
+	case message.NameCloseStream, message.NameDeleteStream:
 		return Event{}, true
 	}
 	return Event{Kind: EventCall, Command: cmd}, false

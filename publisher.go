@@ -84,9 +84,8 @@ func (c *client) awaitStart(ctx context.Context, command, code string) error {
 			return nil
 		case ev.Kind == EventStatus && ev.Level == "error":
 			return &StatusError{Command: command, Code: ev.Code, Description: ev.Description}
-		case ev.Kind == EventResult && ev.Command.Name == "_error":
-			info, _ := ev.Command.ObjectArg(0)
-			return statusError(command, info)
+		case ev.Kind == EventResult && ev.Command.IsError():
+			return statusError(command, ev.Command)
 		}
 		c.mu.Lock()
 		c.early = append(c.early, ev)

@@ -151,15 +151,12 @@ func (c *serverConn) drainThenClose() {
 // drainTime bounds the drain after a half-close.
 const drainTime = 2 * time.Second
 
-// statusInfo builds an onStatus information object.
-func statusInfo(level, code, description string, extra amf0.Object) amf0.Object {
-	o := amf0.Object{{Key: "level", Value: level}, {Key: "code", Value: code}, {Key: "description", Value: description}}
-	return append(o, extra...)
-}
-
-// sendStatus queues onStatus on a message stream.
+// sendStatus queues onStatus on a message stream: level, code, description
+// and the extra properties.
 func (c *serverConn) sendStatus(streamID uint32, amf3 bool, level, code, description string, extra amf0.Object) error {
-	return c.sendCommand(streamID, message.Command{AMF3: amf3, Name: "onStatus", Args: []amf0.Value{statusInfo(level, code, description, extra)}})
+	cmd := message.NewStatusCommand(message.NameOnStatus, message.Status{Level: level, Code: code, Description: description, Props: extra})
+	cmd.AMF3 = amf3
+	return c.sendCommand(streamID, cmd)
 }
 
 func (c *serverConn) sendCommand(streamID uint32, cmd message.Command) error {

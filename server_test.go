@@ -472,6 +472,39 @@ func TestServerProtocolErrors(t *testing.T) {
 	}
 }
 
+// Commands are read with package message's typed views: a publish or play
+// whose arguments do not parse is refused at the command level (an error
+// onStatus; the peer may try again), and a connect whose command object is
+// not an object is a protocol error.
+func TestServerMalformedCommands(t *testing.T) {
+	got := make(chan *Request, 1)
+	s := &Server{Handler: HandlerFunc(func(r *Request) { got <- r; r.Reject("", "") })}
+	addr := startServer(t, s)
+
+	p, _ := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("publish", 0, nil, 42.0))
+	if code := statusCode(t, p.recvCommand()); code != message.CodePublishBadName {
+		t.Fatalf("publish with a number for a name: %q", code)
+	}
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "clip", "soon"))
+	if code := statusCode(t, p.recvCommand()); code != message.CodePlayFailed {
+		t.Fatalf("play with a string for start: %q", code)
+	}
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "clip", 5.0, 10.0, 0.0))
+	r := <-got
+	if r.Kind != KindPlay || r.StreamName != "clip" || r.Start != 5 || r.Duration != 10 || r.Reset {
+		t.Fatalf("request = %+v", r)
+	}
+
+	q, _ := dialPeer(t, addr)
+	q.send(CSIDCommand, 0, 0, cmd("connect", 1, nil))
+	if _, err := q.r.ReadMessage(); err == nil {
+		t.Fatal("a connect with a null command object was answered")
+	}
+}
+
 func TestServerShutdownNoLeaks(t *testing.T) {
 	before := runtime.NumGoroutine()
 	s := &Server{Handler: HandlerFunc(func(r *Request) {

@@ -108,9 +108,9 @@ func (s *session) Call(name string, tx float64, args ...amf0.Value) error {
 // Reply answers a call of the peer that had a transaction id, with _result
 // (or _error when failed is true).
 func (s *session) Reply(tx float64, failed bool, args ...amf0.Value) error {
-	name := "_result"
+	name := message.NameResult
 	if failed {
-		name = "_error"
+		name = message.NameError
 	}
 	return s.Call(name, tx, args...)
 }
@@ -217,9 +217,9 @@ func (p *PublishSession) ReadPacket() (Packet, error) {
 				return Packet{}, err
 			}
 			switch cmd.Name {
-			case "FCUnpublish", "closeStream", "deleteStream":
+			case message.NameFCUnpublish, message.NameCloseStream, message.NameDeleteStream:
 				p.eof.Store(true)
-				if cmd.Name == "FCUnpublish" && cmd.TransactionID != 0 {
+				if cmd.Name == message.NameFCUnpublish && cmd.TransactionID != 0 {
 					p.c.reply(p.amf3, cmd.TransactionID, nil, amf0.Undefined{})
 				}
 				p.status("status", message.CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
