@@ -145,11 +145,9 @@ type PublishSession struct {
 	req *Request
 	// read side, owned by the reading goroutine
 	pending []Packet // sub-messages of an aggregate not yet returned
-	frames  []message.Data
 	// eof is set by the reading goroutine when the publisher unpublished or
 	// closed; Close reads it from any goroutine.
 	eof atomic.Bool
-	fmu sync.Mutex
 }
 
 // AcceptPublish accepts a publisher: StreamBegin, then onStatus
@@ -205,11 +203,7 @@ func (p *PublishSession) ReadPacket() (Packet, error) {
 				return Packet{}, err
 			}
 		case message.TypeDataAMF0, message.TypeDataAMF3:
-			payload := p.conn.Detach()
-			if d, err := message.UnmarshalData(t, payload); err == nil {
-				p.keepDataFrame(d)
-			}
-			return Packet{Type: t, Timestamp: m.Timestamp, Payload: payload}, nil
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, nil
 		case message.TypeCommandAMF0, message.TypeCommandAMF3:
 			payload := p.conn.Detach()
 			cmd, err := message.UnmarshalCommand(t, payload)
@@ -240,58 +234,9 @@ func (p *PublishSession) splitAggregate(m chunk.Message) error {
 	it := message.NewAggregateIterator(payload, m.Timestamp)
 	for it.Next() {
 		sub := it.Message()
-		pk := Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload}
-		if pk.Type == message.TypeDataAMF0 || pk.Type == message.TypeDataAMF3 {
-			if d, err := message.UnmarshalData(pk.Type, pk.Payload); err == nil {
-				p.keepDataFrame(d)
-			}
-		}
-		p.pending = append(p.pending, pk)
+		p.pending = append(p.pending, Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload})
 	}
 	return it.Err()
-}
-
-// keepDataFrame stores @setDataFrame frames (unwrapped) by name and drops
-// them on @clearDataFrame, for late subscribers.
-func (p *PublishSession) keepDataFrame(d message.Data) {
-	p.fmu.Lock()
-	defer p.fmu.Unlock()
-	switch {
-	case d.IsSetDataFrame():
-		u := d.Unwrap()
-		name, _ := u.Name()
-		for i, f := range p.frames {
-			if n, _ := f.Name(); n == name {
-				p.frames[i] = u
-				return
-			}
-		}
-		p.frames = append(p.frames, u)
-	case d.IsClearDataFrame():
-		// "@clearDataFrame", name: the frame to clear is the argument.
-		if len(d.Values) < 2 {
-			return
-		}
-		name, ok := amf0.Resolve(d.Values[1]).(string)
-		if !ok {
-			return
-		}
-		for i, f := range p.frames {
-			if n, _ := f.Name(); n == name {
-				p.frames = append(p.frames[:i], p.frames[i+1:]...)
-				return
-			}
-		}
-	}
-}
-
-// DataFrames returns the data frames the publisher set with @setDataFrame
-// and has not cleared (onMetaData first in arrival order), unwrapped: what a
-// server sends a late player.
-func (p *PublishSession) DataFrames() []message.Data {
-	p.fmu.Lock()
-	defer p.fmu.Unlock()
-	return append([]message.Data(nil), p.frames...)
 }
 
 // Close ends the session politely: StreamEOF, NetStream.Unpublish.Success,
