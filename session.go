@@ -80,14 +80,12 @@ func (s *session) SendReconnectRequest(tcURL, description string) error {
 	if s.closed.Load() {
 		return ErrSessionClosed
 	}
-	var extra amf0.Object
-	if tcURL != "" {
-		extra = append(extra, amf0.Property{Key: "tcUrl", Value: tcURL})
-	}
 	if description == "" {
 		description = "reconnect requested"
 	}
-	if err := s.c.sendStatus(0, s.amf3, "status", message.CodeConnectReconnectRequest, description, extra); err != nil {
+	cmd := message.NewReconnectRequest(tcURL, description)
+	cmd.AMF3 = s.amf3
+	if err := s.c.sendCommand(0, cmd); err != nil {
 		return err
 	}
 	return s.conn.Flush()
