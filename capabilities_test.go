@@ -6,6 +6,7 @@ import (
 
 	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/flv"
+	"github.com/ertmp/rtmp/message"
 )
 
 func TestCapabilitiesFromConnect(t *testing.T) {
@@ -14,9 +15,9 @@ func TestCapabilitiesFromConnect(t *testing.T) {
 		{Key: "app", Value: "live"},
 		{Key: "objectEncoding", Value: 3.0},
 		{Key: "fourCcList", Value: amf0.StrictArray{"av01", "vp09", "hvc1"}},
-		{Key: "videoFourCcInfoMap", Value: amf0.Object{{Key: "*", Value: float64(CanForward)}, {Key: "vp09", Value: float64(CanDecode | CanEncode)}}},
-		{Key: "audioFourCcInfoMap", Value: amf0.Object{{Key: "Opus", Value: float64(CanDecode)}}},
-		{Key: "capsEx", Value: float64(CapsReconnect | CapsMultitrack)},
+		{Key: "videoFourCcInfoMap", Value: amf0.Object{{Key: "*", Value: float64(message.FourCCCanForward)}, {Key: "vp09", Value: float64(message.FourCCCanDecode | message.FourCCCanEncode)}}},
+		{Key: "audioFourCcInfoMap", Value: amf0.Object{{Key: "Opus", Value: float64(message.FourCCCanDecode)}}},
+		{Key: "capsEx", Value: float64(message.CapsExReconnect | message.CapsExMultitrack)},
 	}
 	c := ParseCapabilities(obj)
 	if !c.Enhanced || !c.AMF3() || !c.Reconnect() || !c.Multitrack() || c.ModEx() || c.NanoOffset() {
@@ -45,7 +46,7 @@ func TestCapabilitiesLegacyAndList(t *testing.T) {
 		t.Fatalf("fourCcList peer = %+v", ff)
 	}
 	// A wildcard with no usable flag overrides a specific entry.
-	none := ParseCapabilities(amf0.Object{{Key: "videoFourCcInfoMap", Value: amf0.Object{{Key: "hvc1", Value: float64(CanDecode)}, {Key: "*", Value: float64(CanEncode)}}}})
+	none := ParseCapabilities(amf0.Object{{Key: "videoFourCcInfoMap", Value: amf0.Object{{Key: "hvc1", Value: float64(message.FourCCCanDecode)}, {Key: "*", Value: float64(message.FourCCCanEncode)}}}})
 	if none.CanReceiveVideo(flv.FourCCHEVC) {
 		t.Fatal("the wildcard does not override the specific flags")
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 
@@ -64,12 +65,13 @@ func DefaultClientCapabilities() *Capabilities {
 	video := []string{"avc1", "hvc1", "vvc1", "av01", "vp09", "vp08"}
 	audio := []string{"mp4a", ".mp3", "Opus", "fLaC", "ac-3", "ec-3"}
 	c := &Capabilities{FourCCList: append(append([]string{}, video...), audio...),
-		CapsEx: CapsReconnect | CapsMultitrack | CapsModEx | CapsTimestampNanoOffset}
+		VideoFourCCInfoMap: map[string]message.FourCCInfoMask{}, AudioFourCCInfoMap: map[string]message.FourCCInfoMask{},
+		CapsEx: message.CapsExReconnect | message.CapsExMultitrack | message.CapsExModEx | message.CapsExTimestampNanoOffset}
 	for _, f := range video {
-		c.VideoFourCCInfo = append(c.VideoFourCCInfo, FourCCEntry{FourCC: f, Info: CanDecode | CanForward})
+		c.VideoFourCCInfoMap[f] = message.FourCCCanDecode | message.FourCCCanForward
 	}
 	for _, f := range audio {
-		c.AudioFourCCInfo = append(c.AudioFourCCInfo, FourCCEntry{FourCC: f, Info: CanDecode | CanForward})
+		c.AudioFourCCInfoMap[f] = message.FourCCCanDecode | message.FourCCCanForward
 	}
 	return c
 }
@@ -98,11 +100,24 @@ const (
 	EventStreamDry
 	EventStreamIsRecorded
 	EventPingResponseFromServer
-	EventStatus           // onStatus: Level, Code, Description, Info
+	EventStatus           // onStatus: Level, Code, Description, Info (Data set when it came as a data message)
 	EventResult           // _result or _error for a transaction the caller did not wait on
 	EventServerCall       // any other command: Command
 	EventReconnectRequest // NetConnection.Connect.ReconnectRequest: Reconnect is resolved
+	// EventSampleAccess is the |RtmpSampleAccess data message a server
+	// sends when play starts: Data holds it, its booleans granting the
+	// player raw access to the audio and video samples (Flash's
+	// NetStream.audioSampleAccess and videoSampleAccess).
+	EventSampleAccess
 )
+
+func (k ClientEventKind) String() string {
+	names := [...]string{"", "streamBegin", "streamEOF", "streamDry", "streamIsRecorded", "pingResponse", "status", "result", "serverCall", "reconnectRequest", "sampleAccess"}
+	if int(k) < len(names) && k != 0 {
+		return names[k]
+	}
+	return "clientEventKind(" + strconv.Itoa(int(k)) + ")"
+}
 
 // ClientEvent is something the server sent.
 type ClientEvent struct {
@@ -114,6 +129,10 @@ type ClientEvent struct {
 	Description string
 	Info        amf0.Object
 	Command     message.Command
+	// Data is the data message of an EventSampleAccess, or of an
+	// EventStatus that came as a data message (onStatus
+	// NetStream.Data.Start).
+	Data message.Data
 	// Reconnect is where to reconnect (EventReconnectRequest): the tcUrl
 	// the server gave, resolved against the current one, same stream.
 	Reconnect *URL
@@ -125,7 +144,6 @@ type client struct {
 	cfg        ClientConfig
 	conn       *Conn
 	serverCaps Capabilities
-	serverInfo amf0.Object
 	streamID   uint32
 
 	mu      sync.Mutex
@@ -228,7 +246,7 @@ func (c *client) connect(flashVer string) error {
 	}
 	obj = caps.AppendTo(obj)
 	if caps.ObjectEncoding != 0 {
-		obj.Set("objectEncoding", caps.ObjectEncoding)
+		obj.Set("objectEncoding", float64(caps.ObjectEncoding))
 	}
 	obj = append(obj, c.cfg.ConnectFields...)
 	if err := c.conn.Write(CSIDCommand, 0, 0, message.Command{Name: "connect", TransactionID: 1, Object: obj}); err != nil {
@@ -254,27 +272,25 @@ func (c *client) connect(flashVer string) error {
 		if err != nil {
 			return err
 		}
-		if cmd.TransactionID != 1 || (cmd.Name != "_result" && cmd.Name != "_error") {
+		if cmd.TransactionID != 1 || (!cmd.IsResult() && !cmd.IsError()) {
 			continue
 		}
-		info, _ := cmd.ObjectArg(0)
-		if cmd.Name == "_error" {
-			return statusError("connect", info)
+		if cmd.IsError() {
+			return statusError("connect", cmd)
 		}
 		props, _ := cmd.CommandObject()
 		c.serverCaps = ParseCapabilities(props)
-		c.serverInfo = info
 		return nil
 	}
 }
 
-func statusError(command string, info amf0.Object) error {
-	code, _ := info.GetString("code")
-	desc, _ := info.GetString("description")
-	if code == "" {
-		code = "error"
+// statusError is the error of an _error answer or an error onStatus.
+func statusError(command string, cmd message.Command) error {
+	st, _ := cmd.Status()
+	if st.Code == "" {
+		st.Code = "error"
 	}
-	return &StatusError{Command: command, Code: code, Description: desc}
+	return &StatusError{Command: command, Code: st.Code, Description: st.Description}
 }
 
 // call sends a command with a new transaction id and returns a channel for
@@ -303,9 +319,8 @@ func (c *client) call(streamID uint32, name string, wait bool, args ...amf0.Valu
 func (c *client) await(ctx context.Context, ch chan message.Command, what string) (message.Command, error) {
 	select {
 	case cmd := <-ch:
-		if cmd.Name == "_error" {
-			info, _ := cmd.ObjectArg(0)
-			return cmd, statusError(what, info)
+		if cmd.IsError() {
+			return cmd, statusError(what, cmd)
 		}
 		return cmd, nil
 	case <-c.done:
@@ -334,11 +349,11 @@ func (c *client) createStream(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	id, ok := res.NumberArg(0)
-	if !ok || id < 0 || id > 1<<24 {
+	id, ok := res.ResultStreamID()
+	if !ok || id > 1<<24 {
 		return fmt.Errorf("rtmp: createStream: no stream id in %v", res.Args)
 	}
-	c.streamID = uint32(id)
+	c.streamID = id
 	return nil
 }
 
@@ -352,7 +367,7 @@ func (c *client) nextEvent(ctx context.Context) (ClientEvent, error) { return c.
 // handleCommand dispatches a command from the server: answers to waiters,
 // onStatus and calls to events. It returns the event it queued, if any.
 func (c *client) handleCommand(cmd message.Command) (ClientEvent, bool) {
-	if cmd.Name == "_result" || cmd.Name == "_error" {
+	if cmd.IsResult() || cmd.IsError() {
 		c.mu.Lock()
 		ch := c.waiters[cmd.TransactionID]
 		delete(c.waiters, cmd.TransactionID)
@@ -365,16 +380,12 @@ func (c *client) handleCommand(cmd message.Command) (ClientEvent, bool) {
 		c.pushEvent(ev)
 		return ev, true
 	}
-	if cmd.Name == "onStatus" {
-		info, _ := cmd.ObjectArg(0)
-		ev := ClientEvent{Kind: EventStatus, Command: cmd, Info: info}
-		ev.Level, _ = info.GetString("level")
-		ev.Code, _ = info.GetString("code")
-		ev.Description, _ = info.GetString("description")
-		if ev.Code == CodeReconnectRequest {
+	if cmd.Name == message.NameOnStatus {
+		st, _ := cmd.Status()
+		ev := ClientEvent{Kind: EventStatus, Command: cmd, Info: st.Props, Level: st.Level, Code: st.Code, Description: st.Description}
+		if rr, ok := message.ParseReconnectRequest(cmd); ok {
 			ev.Kind = EventReconnectRequest
-			tc, _ := info.GetString("tcUrl")
-			if u, err := c.url.ResolveReconnect(tc); err == nil {
+			if u, err := c.url.ResolveReconnect(rr.TcURL); err == nil {
 				ev.Reconnect = u
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -141,11 +142,6 @@ func TestClientPublishPlayByteExact(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if pk.Type == message.TypeDataAMF0 {
-					if d, err := message.UnmarshalData(pk.Type, pk.Payload); err != nil || !d.IsMetaData() {
-						continue // |RtmpSampleAccess, NetStream.Data.Start
-					}
-				}
 				got = append(got, flv.Tag{Type: flv.TagType(pk.Type), Timestamp: pk.Timestamp, Data: pk.Payload})
 			}
 			play.Close()
@@ -165,14 +161,14 @@ func TestClientRejectedKey(t *testing.T) {
 	base := serve(t, func(r *rtmp.Request) { r.Reject("", "bad stream key") })
 	_, err := rtmp.DialPublish(ctx(t), base+"/live/wrong?key=1", nil)
 	var se *rtmp.StatusError
-	if !errors.As(err, &se) || se.Code != rtmp.CodePublishBadName || se.Description != "bad stream key" {
+	if !errors.As(err, &se) || se.Code != message.CodePublishBadName || se.Description != "bad stream key" {
 		t.Fatalf("err = %v", err)
 	}
 	if !strings.Contains(err.Error(), "NetStream.Publish.BadName") || !strings.Contains(err.Error(), "bad stream key") {
 		t.Errorf("message %q does not name the code and description", err)
 	}
 	_, err = rtmp.DialPlay(ctx(t), base+"/live/none", nil)
-	if !errors.As(err, &se) || se.Code != rtmp.CodePlayNotFound {
+	if !errors.As(err, &se) || se.Code != message.CodePlayStreamNotFound {
 		t.Fatalf("play: err = %v", err)
 	}
 }
@@ -275,8 +271,10 @@ func TestClientReconnectRequestToSecondServer(t *testing.T) {
 	pub2.Close()
 }
 
+// AMF3 metadata, data frames and an aggregate reach the server's
+// PublishSession as the publisher sent them: data messages as they are (a
+// server keeps what it needs of them, see live), the aggregate split.
 func TestClientAMF3MetadataAndAggregate(t *testing.T) {
-	frames := make(chan []message.Data, 1)
 	got := make(chan rtmp.Packet, 16)
 	base := serve(t, func(r *rtmp.Request) {
 		ps, err := r.AcceptPublish()
@@ -286,7 +284,6 @@ func TestClientAMF3MetadataAndAggregate(t *testing.T) {
 		for {
 			pk, err := ps.ReadPacket()
 			if err != nil {
-				frames <- ps.DataFrames()
 				close(got)
 				return
 			}
@@ -318,16 +315,22 @@ func TestClientAMF3MetadataAndAggregate(t *testing.T) {
 	if len(pks) != 6 || pks[0].Type != message.TypeDataAMF3 || pks[4].Timestamp != 100 || pks[5].Timestamp != 120 || pks[5].Type != message.TypeVideo {
 		t.Fatalf("packets = %+v", pks)
 	}
-	fs := <-frames
-	if len(fs) != 2 {
-		t.Fatalf("data frames = %+v, want onMetaData and onCuePoint", fs)
+	var names []string
+	for _, pk := range pks[:4] {
+		d, err := message.UnmarshalData(pk.Type, pk.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, _ := d.Unwrap().Name()
+		names = append(names, name)
+		if md, ok := d.Unwrap().MetaData(); ok {
+			if w, _ := md.GetNumber("width"); w != 1280 {
+				t.Fatalf("AMF3 onMetaData read back as %#v", d)
+			}
+		}
 	}
-	if n, _ := fs[1].Name(); n != "onCuePoint" {
-		t.Fatalf("second frame %q", n)
-	}
-	md, ok := fs[0].MetaData()
-	if w, _ := md.GetNumber("width"); !ok || w != 1280 {
-		t.Fatalf("AMF3 onMetaData read back as %#v", fs[0])
+	if fmt.Sprint(names) != "[onMetaData onTextData onCuePoint @clearDataFrame]" {
+		t.Fatalf("data messages %q", names)
 	}
 }
 
@@ -433,10 +436,7 @@ func TestClientPlayerControls(t *testing.T) {
 	}
 	// The seek's StreamEOF does not end the stream: the packet after it arrives.
 	pk, err := play.ReadPacket()
-	for err == nil && pk.Type != message.TypeAudio {
-		pk, err = play.ReadPacket() // |RtmpSampleAccess, NetStream.Data.Start
-	}
-	if err != nil || pk.Timestamp != 4000 {
+	if err != nil || pk.Type != message.TypeAudio || pk.Timestamp != 4000 {
 		t.Fatalf("after seek: %+v, %v", pk, err)
 	}
 	play.Close()
@@ -485,4 +485,83 @@ func modExFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// What a server sends to start playback (|RtmpSampleAccess and the onStatus
+// NetStream.Data.Start data message) arrives as events, not as stream data:
+// ReadPacket returns exactly what the server's handler wrote.
+func TestPlayerPlaybackDataAsEvents(t *testing.T) {
+	base := serve(t, func(r *rtmp.Request) {
+		ps, err := r.AcceptPlay(nil)
+		if err != nil {
+			return
+		}
+		ps.WriteMetadata(0, message.NewOnMetaData(amf0.Object{{Key: "width", Value: 640.0}}))
+		ps.WritePacket(rtmp.Packet{Type: message.TypeAudio, Timestamp: 10, Payload: []byte{0xAF, 1, 0x21}})
+		// An aggregate carrying data: its sub-messages are sorted too.
+		agg, _ := message.AppendAggregate(nil, []message.SubMessage{
+			{Type: message.TypeDataAMF0, Timestamp: 20, StreamID: ps.StreamID(), Payload: mustPayload(t, message.Data{Values: []amf0.Value{message.RtmpSampleAccess, false, false}})},
+			{Type: message.TypeVideo, Timestamp: 20, StreamID: ps.StreamID(), Payload: []byte{0x17, 1, 0, 0, 0, 1}},
+		})
+		ps.WritePacket(rtmp.Packet{Type: message.TypeAggregate, Timestamp: 20, Payload: agg})
+		ps.Close()
+	})
+	play, err := rtmp.DialPlay(ctx(t), base+"/live/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer play.Close()
+	var got []string
+	for {
+		pk, err := play.ReadPacket()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := pk.Type.String() + "@" + strconv.Itoa(int(pk.Timestamp))
+		if pk.Type == message.TypeDataAMF0 {
+			d, _ := message.UnmarshalData(pk.Type, pk.Payload)
+			name, _ := d.Name()
+			s += " " + name
+		}
+		got = append(got, s)
+	}
+	want := []string{message.TypeDataAMF0.String() + "@0 onMetaData", message.TypeAudio.String() + "@10", message.TypeVideo.String() + "@20"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("packets:\n got %q\nwant %q", got, want)
+	}
+	var access []bool
+	var dataStart *rtmp.ClientEvent
+	for {
+		ev, err := play.ReadEvent(ctx(t))
+		if err != nil {
+			break
+		}
+		switch {
+		case ev.Kind == rtmp.EventSampleAccess:
+			if len(ev.Data.Values) != 3 || ev.StreamID != play.StreamID() {
+				t.Fatalf("sample access event %+v", ev)
+			}
+			a, _ := ev.Data.Values[1].(bool)
+			access = append(access, a)
+		case ev.Kind == rtmp.EventStatus && ev.Code == message.CodeDataStart:
+			dataStart = &ev
+		}
+	}
+	if len(access) != 2 || !access[0] || access[1] {
+		t.Errorf("sample access events %v, want [true false]", access)
+	}
+	if dataStart == nil || dataStart.Command.Name != "" || len(dataStart.Data.Values) != 2 {
+		t.Errorf("NetStream.Data.Start event %+v", dataStart)
+	}
+}
+
+func mustPayload(t *testing.T, m message.Message) []byte {
+	b, err := m.AppendPayload(nil)
+	if err != nil {
+		t.Error(err)
+	}
+	return b
 }

@@ -24,7 +24,7 @@ func serve(t *testing.T, h rtmp.HandlerFunc) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &rtmp.Server{Handler: h, Capabilities: &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: rtmp.CapsMultitrack | rtmp.CapsModEx | rtmp.CapsReconnect}}
+	s := &rtmp.Server{Handler: h, Capabilities: &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: message.CapsExMultitrack | message.CapsExModEx | message.CapsExReconnect}}
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Close() })
 	return "rtmp://" + ln.Addr().String()

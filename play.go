@@ -88,11 +88,11 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 	}
 	conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
 	if r.Reset {
-		p.status("status", CodePlayReset, "Playing and resetting "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+		p.status("status", message.CodePlayReset, "Playing and resetting "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
 	}
-	p.status("status", CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
-	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"|RtmpSampleAccess", true, true}})
-	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{"onStatus", amf0.Object{{Key: "code", Value: CodeDataStart}}}})
+	p.status("status", message.CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.RtmpSampleAccess, true, true}})
+	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.NameOnStatus, message.Status{Code: message.CodeDataStart}.Object()}})
 	if err := conn.Flush(); err != nil {
 		return nil, err
 	}
@@ -162,23 +162,27 @@ func (p *PlaySession) readEvents() error {
 }
 
 // command turns a player's command into an event; end reports that the
-// player stopped (closeStream, deleteStream).
+// player stopped (closeStream, deleteStream). A command whose arguments do
+// not parse is passed on as an EventCall.
 func (p *PlaySession) command(cmd message.Command) (ev Event, end bool) {
 	switch cmd.Name {
-	case "pause":
-		paused, _ := cmd.BoolArg(0)
-		ms, _ := cmd.NumberArg(1)
-		return Event{Kind: EventPause, Paused: paused, Millis: ms}, false
-	case "seek":
-		ms, _ := cmd.NumberArg(0)
-		return Event{Kind: EventSeek, Millis: ms}, false
-	case "receiveAudio":
-		b, _ := cmd.BoolArg(0)
-		return Event{Kind: EventReceiveAudio, Bool: b}, false
-	case "receiveVideo":
-		b, _ := cmd.BoolArg(0)
-		return Event{Kind: EventReceiveVideo, Bool: b}, false
-	case "closeStream", "deleteStream":
+	case message.NamePause:
+		if v, err := message.ParsePause(cmd); err == nil {
+			return Event{Kind: EventPause, Paused: v.Pause, Millis: v.Milliseconds}, false
+		}
+	case message.NameSeek:
+		if v, err := message.ParseSeek(cmd); err == nil {
+			return Event{Kind: EventSeek, Millis: v.Milliseconds}, false
+		}
+	case message.NameReceiveAudio:
+		if v, err := message.ParseReceiveAudio(cmd); err == nil {
+			return Event{Kind: EventReceiveAudio, Bool: v.Receive}, false
+		}
+	case message.NameReceiveVideo:
+		if v, err := message.ParseReceiveVideo(cmd); err == nil {
+			return Event{Kind: EventReceiveVideo, Bool: v.Receive}, false
+		}
+	case message.NameCloseStream, message.NameDeleteStream:
 		return Event{}, true
 	}
 	return Event{Kind: EventCall, Command: cmd}, false
@@ -245,10 +249,10 @@ func (p *PlaySession) NotifyPause(paused bool) error {
 	}
 	if paused {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", CodePauseNotify, "Paused "+p.req.StreamName+".", nil)
+		p.status("status", message.CodePauseNotify, "Paused "+p.req.StreamName+".", nil)
 	} else {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-		p.status("status", CodeUnpauseNotify, "Unpaused "+p.req.StreamName+".", nil)
+		p.status("status", message.CodeUnpauseNotify, "Unpaused "+p.req.StreamName+".", nil)
 	}
 	return p.conn.Flush()
 }
@@ -261,8 +265,8 @@ func (p *PlaySession) NotifySeek(ms float64) error {
 	}
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-	p.status("status", CodeSeekNotify, "Seeking to "+formatMillis(ms)+".", nil)
-	p.status("status", CodePlayStart, "Started playing "+p.req.StreamName+".", nil)
+	p.status("status", message.CodeSeekNotify, "Seeking to "+formatMillis(ms)+".", nil)
+	p.status("status", message.CodePlayStart, "Started playing "+p.req.StreamName+".", nil)
 	return p.conn.Flush()
 }
 
@@ -273,7 +277,7 @@ func (p *PlaySession) NotifyPublish() error {
 		return ErrSessionClosed
 	}
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-	p.status("status", CodePlayPublish, p.req.StreamName+" is now published.", nil)
+	p.status("status", message.CodePlayPublishNotify, p.req.StreamName+" is now published.", nil)
 	return p.conn.Flush()
 }
 
@@ -285,7 +289,7 @@ func (p *PlaySession) NotifyUnpublish() error {
 	if p.closed.Load() {
 		return ErrSessionClosed
 	}
-	p.status("status", CodePlayUnpublish, p.req.StreamName+" is now unpublished.", nil)
+	p.status("status", message.CodePlayUnpublishNotify, p.req.StreamName+" is now unpublished.", nil)
 	return p.conn.Flush()
 }
 
@@ -297,7 +301,7 @@ func (p *PlaySession) NotifyUnpublish() error {
 func (p *PlaySession) Close() error {
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", CodePlayStop, "Stopped playing "+p.req.StreamName+".", nil)
+		p.status("status", message.CodePlayStop, "Stopped playing "+p.req.StreamName+".", nil)
 	}, true)
 }
 

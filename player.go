@@ -75,7 +75,7 @@ func (p *Player) start(ctx context.Context) error {
 	if _, err := p.call(p.streamID, "play", false, p.name, start, duration, !p.cfg.NoReset); err != nil {
 		return err
 	}
-	return p.awaitStart(ctx, "play", CodePlayStart)
+	return p.awaitStart(ctx, "play", message.CodePlayStart)
 }
 
 // end closes the packet channel once; reader goroutine only.
@@ -103,13 +103,20 @@ func (p *Player) readLoop() {
 		}
 		t := message.Type(m.TypeID)
 		switch t {
-		case message.TypeAudio, message.TypeVideo, message.TypeDataAMF0, message.TypeDataAMF3:
+		case message.TypeAudio, message.TypeVideo:
 			p.deliver(Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()})
+		case message.TypeDataAMF0, message.TypeDataAMF3:
+			p.data(Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, m.StreamID)
 		case message.TypeAggregate:
 			it := message.NewAggregateIterator(p.conn.Detach(), m.Timestamp)
 			for it.Next() {
 				sub := it.Message()
-				p.deliver(Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload})
+				pk := Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload}
+				if pk.Type == message.TypeDataAMF0 || pk.Type == message.TypeDataAMF3 {
+					p.data(pk, sub.StreamID)
+				} else {
+					p.deliver(pk)
+				}
 			}
 			if err := it.Err(); err != nil {
 				p.stop(err)
@@ -123,13 +130,13 @@ func (p *Player) readLoop() {
 			}
 			if ev, ok := p.handleCommand(cmd); ok && ev.Kind == EventStatus {
 				switch ev.Code {
-				case CodePlayStop, CodePlayComplete:
+				case message.CodePlayStop, message.CodePlayComplete:
 					p.end()
-				case CodePlayUnpublish:
+				case message.CodePlayUnpublishNotify:
 					if !p.cfg.ContinueAfterUnpublish {
 						p.end()
 					}
-				case CodeSeekNotify, CodePauseNotify, CodeUnpauseNotify, CodePlayStart:
+				case message.CodeSeekNotify, message.CodePauseNotify, message.CodeUnpauseNotify, message.CodePlayStart:
 					p.smu.Lock()
 					p.seeking = false
 					p.smu.Unlock()
@@ -148,8 +155,67 @@ func (p *Player) readLoop() {
 	}
 }
 
+// data delivers a data packet, unless it is one of the messages a server
+// sends to start playback rather than part of the published stream:
+// |RtmpSampleAccess and onStatus (NetStream.Data.Start) become events.
+// Reader goroutine only.
+func (p *Player) data(pk Packet, streamID uint32) {
+	if ev, ok := playbackEvent(pk, streamID); ok {
+		p.pushEvent(ev)
+		return
+	}
+	p.deliver(pk)
+}
+
+// playbackEvent recognises |RtmpSampleAccess and onStatus data messages by
+// their name, peeked without decoding (other data, such as a large
+// onMetaData, is passed on untouched), and turns them into events.
+func playbackEvent(pk Packet, streamID uint32) (ClientEvent, bool) {
+	switch string(dataName(pk.Type, pk.Payload)) {
+	case message.RtmpSampleAccess, message.NameOnStatus:
+	default:
+		return ClientEvent{}, false
+	}
+	d, err := message.UnmarshalData(pk.Type, pk.Payload)
+	if err != nil {
+		return ClientEvent{}, false
+	}
+	ev := ClientEvent{Kind: EventSampleAccess, StreamID: streamID, Timestamp: pk.Timestamp, Data: d}
+	if name, _ := d.Name(); name == message.NameOnStatus {
+		ev.Kind = EventStatus
+		if len(d.Values) > 1 {
+			if st, ok := message.ParseStatus(d.Values[1]); ok {
+				ev.Level, ev.Code, ev.Description, ev.Info = st.Level, st.Code, st.Description, st.Props
+			}
+		}
+	}
+	return ev, true
+}
+
+// dataName returns the name a data message starts with when it is an AMF0
+// string (after type 15's format selector), else nil. It aliases b.
+func dataName(t message.Type, b []byte) []byte {
+	if t == message.TypeDataAMF3 {
+		if len(b) == 0 || b[0] != 0 {
+			return nil
+		}
+		b = b[1:]
+	}
+	// AMF0 §2.4: string-marker (0x02), U16 length, UTF-8 bytes.
+	if len(b) < 3 || b[0] != byte(amf0.MarkerString) {
+		return nil
+	}
+	n := int(b[1])<<8 | int(b[2])
+	if len(b) < 3+n {
+		return nil
+	}
+	return b[3 : 3+n]
+}
+
 // ReadPacket returns the next audio, video or data packet with its
-// timestamp. It returns io.EOF when the stream ends: StreamEOF,
+// timestamp. The data messages a server sends when play starts are not part
+// of the stream: |RtmpSampleAccess arrives as an EventSampleAccess and
+// onStatus NetStream.Data.Start as an EventStatus, from ReadEvent. It returns io.EOF when the stream ends: StreamEOF,
 // NetStream.Play.Stop or Complete, NetStream.Play.UnpublishNotify (unless
 // ContinueAfterUnpublish), or a clean close; another error when the
 // connection failed.

@@ -63,7 +63,7 @@ func (p *Publisher) start(ctx context.Context) error {
 	if _, err := p.call(p.streamID, "publish", false, p.name, typ); err != nil {
 		return err
 	}
-	return p.awaitStart(ctx, "publish", CodePublishStart)
+	return p.awaitStart(ctx, "publish", message.CodePublishStart)
 }
 
 // awaitStart waits for the onStatus that starts publish or play (code),
@@ -84,9 +84,8 @@ func (c *client) awaitStart(ctx context.Context, command, code string) error {
 			return nil
 		case ev.Kind == EventStatus && ev.Level == "error":
 			return &StatusError{Command: command, Code: ev.Code, Description: ev.Description}
-		case ev.Kind == EventResult && ev.Command.Name == "_error":
-			info, _ := ev.Command.ObjectArg(0)
-			return statusError(command, info)
+		case ev.Kind == EventResult && ev.Command.IsError():
+			return statusError(command, ev.Command)
 		}
 		c.mu.Lock()
 		c.early = append(c.early, ev)

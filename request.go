@@ -30,29 +30,6 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// Status codes a server sends (onStatus "code" values), from package message.
-const (
-	CodeConnectSuccess   = message.CodeConnectSuccess
-	CodeConnectRejected  = message.CodeConnectRejected
-	CodeReconnectRequest = message.CodeConnectReconnectRequest
-	CodeCallFailed       = message.CodeCallFailed
-	CodePublishStart     = message.CodePublishStart
-	CodePublishBadName   = message.CodePublishBadName
-	CodePublishDenied    = "NetStream.Publish.Denied"
-	CodeUnpublishSuccess = message.CodeUnpublishSuccess
-	CodePlayStart        = message.CodePlayStart
-	CodePlayReset        = message.CodePlayReset
-	CodePlayStop         = message.CodePlayStop
-	CodePlayNotFound     = message.CodePlayStreamNotFound
-	CodePlayUnpublish    = message.CodePlayUnpublishNotify
-	CodePlayPublish      = message.CodePlayPublishNotify
-	CodePlayComplete     = message.CodePlayComplete
-	CodePauseNotify      = message.CodePauseNotify
-	CodeUnpauseNotify    = message.CodeUnpauseNotify
-	CodeSeekNotify       = message.CodeSeekNotify
-	CodeDataStart        = message.CodeDataStart
-)
-
 // Request is a peer that connected and announced publish or play. The
 // handler accepts it (AcceptPublish, AcceptPlay) or rejects it (Reject);
 // one of them must be called, else the request is rejected when the handler
@@ -111,9 +88,9 @@ func (r *Request) Reject(code, description string) error {
 	}
 	r.decided = true
 	if code == "" {
-		code = CodePlayNotFound
+		code = message.CodePlayStreamNotFound
 		if r.Kind == KindPublish {
-			code = CodePublishBadName
+			code = message.CodePublishBadName
 		}
 	}
 	if description == "" {
@@ -157,15 +134,12 @@ func (c *serverConn) politeClose() {
 	c.tryFinish()
 }
 
-// statusInfo builds an onStatus information object.
-func statusInfo(level, code, description string, extra amf0.Object) amf0.Object {
-	o := amf0.Object{{Key: "level", Value: level}, {Key: "code", Value: code}, {Key: "description", Value: description}}
-	return append(o, extra...)
-}
-
-// sendStatus queues onStatus on a message stream.
+// sendStatus queues onStatus on a message stream: level, code, description
+// and the extra properties.
 func (c *serverConn) sendStatus(streamID uint32, amf3 bool, level, code, description string, extra amf0.Object) error {
-	return c.sendCommand(streamID, message.Command{AMF3: amf3, Name: "onStatus", Args: []amf0.Value{statusInfo(level, code, description, extra)}})
+	cmd := message.NewStatusCommand(message.NameOnStatus, message.Status{Level: level, Code: code, Description: description, Props: extra})
+	cmd.AMF3 = amf3
+	return c.sendCommand(streamID, cmd)
 }
 
 func (c *serverConn) sendCommand(streamID uint32, cmd message.Command) error {

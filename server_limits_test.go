@@ -168,7 +168,7 @@ func TestServerConnCloseReasons(t *testing.T) {
 	t.Run("request reaches the handler", func(t *testing.T) {
 		p, _ := dialPeer(t, addr)
 		p.publish("k")
-		if code := statusCode(t, p.recvCommand()); code != CodePublishBadName {
+		if code := statusCode(t, p.recvCommand()); code != message.CodePublishBadName {
 			t.Fatalf("code %q", code)
 		}
 		select {

@@ -158,7 +158,7 @@ func TestServerPublishExchange(t *testing.T) {
 	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamBegin(1)) {
 		t.Fatalf("after publish %#v, want StreamBegin 1", m)
 	}
-	if code := statusCode(t, p.recvCommand()); code != CodePublishStart {
+	if code := statusCode(t, p.recvCommand()); code != message.CodePublishStart {
 		t.Fatalf("status %q", code)
 	}
 	r := <-got
@@ -208,7 +208,7 @@ func TestServerRejectPublish(t *testing.T) {
 	p, _ := dialPeer(t, addr)
 	p.publish("nope")
 	c := p.recvCommand()
-	if code := statusCode(t, c); code != CodePublishBadName {
+	if code := statusCode(t, c); code != message.CodePublishBadName {
 		t.Fatalf("code %q", code)
 	}
 	info, _ := c.ObjectArg(0)
@@ -257,7 +257,7 @@ func TestServerPlayExchange(t *testing.T) {
 	p.createStream()
 	p.send(CSIDControl, 0, 0, message.NewSetBufferLength(1, 3000))
 	p.send(CSIDData, 1, 0, cmd("play", 4, nil, "cam"))
-	order := []any{message.NewStreamIsRecorded(1), message.NewStreamBegin(1), CodePlayReset, CodePlayStart}
+	order := []any{message.NewStreamIsRecorded(1), message.NewStreamBegin(1), message.CodePlayReset, message.CodePlayStart}
 	for i, w := range order {
 		m := p.recv()
 		if code, ok := w.(string); ok {
@@ -295,7 +295,7 @@ func TestServerPlayExchange(t *testing.T) {
 	}
 	// Seek is answered: StreamEOF, StreamBegin, Seek.Notify, Play.Start;
 	// then Close: StreamEOF, Play.Stop, EOF.
-	seq := []any{message.NewStreamEOF(1), message.NewStreamBegin(1), CodeSeekNotify, CodePlayStart, message.NewStreamEOF(1), CodePlayStop}
+	seq := []any{message.NewStreamEOF(1), message.NewStreamBegin(1), message.CodeSeekNotify, message.CodePlayStart, message.NewStreamEOF(1), message.CodePlayStop}
 	for i, w := range seq {
 		m := p.recv()
 		if code, ok := w.(string); ok {
@@ -343,7 +343,7 @@ func TestServerSessionEvents(t *testing.T) {
 		t.Fatalf("%#v, want PingRequest", m)
 	}
 	c := p.recvCommand()
-	if statusCode(t, c) != CodeReconnectRequest {
+	if statusCode(t, c) != message.CodeConnectReconnectRequest {
 		t.Fatal("want ReconnectRequest")
 	}
 	info, _ := c.ObjectArg(0)
@@ -352,7 +352,7 @@ func TestServerSessionEvents(t *testing.T) {
 	}
 	c = p.recvCommand()
 	info, _ = c.ObjectArg(0)
-	if _, has := info.Get("tcUrl"); statusCode(t, c) != CodeReconnectRequest || has {
+	if _, has := info.Get("tcUrl"); statusCode(t, c) != message.CodeConnectReconnectRequest || has {
 		t.Fatalf("reconnect without tcUrl = %#v", c)
 	}
 	// Close: StreamEOF, Unpublish.Success, then EOF.
@@ -360,7 +360,7 @@ func TestServerSessionEvents(t *testing.T) {
 	if m := p.recv(); !reflect.DeepEqual(m, message.NewStreamEOF(1)) {
 		t.Fatalf("%#v, want StreamEOF", m)
 	}
-	if code := statusCode(t, p.recvCommand()); code != CodeUnpublishSuccess {
+	if code := statusCode(t, p.recvCommand()); code != message.CodeUnpublishSuccess {
 		t.Fatalf("code %q", code)
 	}
 	if _, err := p.r.ReadMessage(); !errors.Is(err, io.EOF) {
@@ -401,7 +401,7 @@ func TestServerAMF3Commands(t *testing.T) {
 }
 
 func TestServerCapabilitiesAdvertised(t *testing.T) {
-	caps := &Capabilities{FourCCList: []string{"*"}, CapsEx: CapsReconnect | CapsMultitrack}
+	caps := &Capabilities{FourCCList: []string{"*"}, CapsEx: message.CapsExReconnect | message.CapsExMultitrack}
 	got := make(chan *Request, 1)
 	s := &Server{Capabilities: caps, Handler: HandlerFunc(func(r *Request) { got <- r; r.Reject("", "") })}
 	addr := startServer(t, s)
@@ -435,7 +435,7 @@ func TestServerStalledPeers(t *testing.T) {
 	start := time.Now()
 	p, _ := dialPeer(t, addr)
 	p.publish("k")
-	if code := statusCode(t, p.recvCommand()); code != CodePublishBadName {
+	if code := statusCode(t, p.recvCommand()); code != message.CodePublishBadName {
 		t.Fatalf("code %q", code)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -472,6 +472,39 @@ func TestServerProtocolErrors(t *testing.T) {
 	}
 }
 
+// Commands are read with package message's typed views: a publish or play
+// whose arguments do not parse is refused at the command level (an error
+// onStatus; the peer may try again), and a connect whose command object is
+// not an object is a protocol error.
+func TestServerMalformedCommands(t *testing.T) {
+	got := make(chan *Request, 1)
+	s := &Server{Handler: HandlerFunc(func(r *Request) { got <- r; r.Reject("", "") })}
+	addr := startServer(t, s)
+
+	p, _ := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("publish", 0, nil, 42.0))
+	if code := statusCode(t, p.recvCommand()); code != message.CodePublishBadName {
+		t.Fatalf("publish with a number for a name: %q", code)
+	}
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "clip", "soon"))
+	if code := statusCode(t, p.recvCommand()); code != message.CodePlayFailed {
+		t.Fatalf("play with a string for start: %q", code)
+	}
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "clip", 5.0, 10.0, 0.0))
+	r := <-got
+	if r.Kind != KindPlay || r.StreamName != "clip" || r.Start != 5 || r.Duration != 10 || r.Reset {
+		t.Fatalf("request = %+v", r)
+	}
+
+	q, _ := dialPeer(t, addr)
+	q.send(CSIDCommand, 0, 0, cmd("connect", 1, nil))
+	if _, err := q.r.ReadMessage(); err == nil {
+		t.Fatal("a connect with a null command object was answered")
+	}
+}
+
 func TestServerShutdownNoLeaks(t *testing.T) {
 	before := runtime.NumGoroutine()
 	s := &Server{Handler: HandlerFunc(func(r *Request) {
@@ -494,7 +527,7 @@ func TestServerShutdownNoLeaks(t *testing.T) {
 	}
 	for _, p := range peers { // wait until each play started
 		for {
-			if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == CodePlayStart {
+			if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == message.CodePlayStart {
 				break
 			}
 		}
@@ -598,7 +631,7 @@ func TestPlayerIdleNotDropped(t *testing.T) {
 	sawNotify := false
 	for {
 		m := p.recv()
-		if c, ok := m.(message.Command); ok && statusCode(t, c) == CodePlayPublish {
+		if c, ok := m.(message.Command); ok && statusCode(t, c) == message.CodePlayPublishNotify {
 			sawNotify = true
 		}
 		if _, ok := m.(message.Audio); ok {

@@ -47,69 +47,68 @@ func (c *serverConn) readRequest() (*Request, error) {
 				return nil, err
 			}
 			amf3 := t == message.TypeCommandAMF3
-			if !connected && cmd.Name != "connect" {
+			if !connected && cmd.Name != message.NameConnect {
 				return nil, fmt.Errorf("%w: %q before connect", ErrProtocol, cmd.Name)
 			}
 			switch cmd.Name {
-			case "connect":
+			case message.NameConnect:
 				if connected {
 					return nil, fmt.Errorf("%w: a second connect", ErrProtocol)
 				}
-				if err := c.connect(req, cmd, amf3); err != nil {
+				k, err := message.ParseConnect(cmd)
+				if err != nil {
+					return nil, fmt.Errorf("%w: %v", ErrProtocol, err)
+				}
+				if err := c.connect(req, k, amf3); err != nil {
 					return nil, err
 				}
 				connected = true
-			case "createStream":
+			case message.NameCreateStream:
 				id := nextStream
 				nextStream++
-				c.reply(amf3, cmd.TransactionID, nil, float64(id))
-			case "releaseStream", "_checkbw", "FCUnpublish", "deleteStream", "closeStream":
+				c.send(amf3, message.NewCreateStreamResult(cmd.TransactionID, id))
+			case message.NameReleaseStream, message.NameCheckBW, message.NameFCUnpublish, message.NameDeleteStream, message.NameCloseStream:
 				if cmd.TransactionID != 0 {
 					c.reply(amf3, cmd.TransactionID, nil, amf0.Undefined{})
 				}
-			case "FCPublish":
+			case message.NameFCPublish:
 				// onFCPublish, as FMS and common servers send, then _result.
-				name, _ := argString(cmd.Args, 0)
-				c.sendCommand(0, message.Command{AMF3: amf3, Name: "onFCPublish", Args: []amf0.Value{statusInfo("status", CodePublishStart, name, nil)}})
+				fc, _ := message.ParseFCPublish(cmd)
+				c.send(amf3, message.NewOnFCPublish(message.CodePublishStart, fc.Name))
 				if cmd.TransactionID != 0 {
 					c.reply(amf3, cmd.TransactionID, nil, amf0.Undefined{})
 				}
-			case "getStreamLength":
+			case message.NameGetStreamLength:
 				c.reply(amf3, cmd.TransactionID, nil, 0.0)
-			case "publish":
-				name, _ := argString(cmd.Args, 0)
+			case message.NamePublish:
+				pub, err := message.ParsePublish(cmd)
+				if err != nil {
+					// A command-level error: the peer may try again.
+					c.sendStatus(m.StreamID, amf3, message.LevelError, message.CodePublishBadName, err.Error(), nil)
+					break
+				}
 				req.Kind, req.StreamID, req.amf3 = KindPublish, m.StreamID, amf3
-				req.StreamName, req.RawQuery, req.Query = splitName(name)
-				req.PublishType = "live"
-				if pt, ok := argString(cmd.Args, 1); ok && pt != "" {
-					req.PublishType = pt
+				req.StreamName, req.RawQuery, req.Query = splitName(pub.Name)
+				req.PublishType = pub.Type
+				if req.PublishType == "" {
+					req.PublishType = message.PublishLive
 				}
 				return req, conn.Flush()
-			case "play":
-				name, _ := argString(cmd.Args, 0)
+			case message.NamePlay:
+				play, err := message.ParsePlay(cmd)
+				if err != nil {
+					c.sendStatus(m.StreamID, amf3, message.LevelError, message.CodePlayFailed, err.Error(), nil)
+					break
+				}
 				req.Kind, req.StreamID, req.amf3 = KindPlay, m.StreamID, amf3
-				req.StreamName, req.RawQuery, req.Query = splitName(name)
-				req.Start, req.Duration, req.Reset = -2, -1, true
-				if n, ok := argNumber(cmd.Args, 1); ok {
-					req.Start = n
-				}
-				if n, ok := argNumber(cmd.Args, 2); ok {
-					req.Duration = n
-				}
-				if len(cmd.Args) > 3 {
-					switch v := amf0.Resolve(cmd.Args[3]).(type) {
-					case bool:
-						req.Reset = v
-					case float64: // old Flash sent a number
-						req.Reset = v != 0
-					}
-				}
+				req.StreamName, req.RawQuery, req.Query = splitName(play.Name)
+				req.Start, req.Duration, req.Reset = play.Start, play.Duration, play.Reset
 				return req, conn.Flush()
 			default:
 				// A call nobody handles: answer _error so the caller's
 				// responder is not left waiting.
 				if cmd.TransactionID != 0 {
-					c.replyError(amf3, cmd.TransactionID, CodeCallFailed, "unknown method "+cmd.Name)
+					c.send(amf3, message.NewErrorResult(cmd.TransactionID, nil, message.NewStatus(message.LevelError, message.CodeCallFailed, "unknown method "+cmd.Name).Object()))
 				}
 			}
 			if err := conn.Flush(); err != nil {
@@ -121,17 +120,13 @@ func (c *serverConn) readRequest() (*Request, error) {
 
 // connect answers the connect command: Window Acknowledgement Size, Set
 // Peer Bandwidth, Stream Begin 0, the _result, then Set Chunk Size.
-func (c *serverConn) connect(req *Request, cmd message.Command, amf3 bool) error {
+func (c *serverConn) connect(req *Request, k message.Connect, amf3 bool) error {
 	s := c.srv
-	obj, _ := amf0.Resolve(cmd.Object).(amf0.Object)
-	if e, ok := amf0.Resolve(cmd.Object).(amf0.ECMAArray); ok {
-		obj = e.Props
-	}
-	req.ConnectObject = obj
-	req.ConnectArgs = cmd.Args
-	req.App, _ = obj.GetString("app")
-	req.TcURL, _ = obj.GetString("tcUrl")
-	req.Capabilities = ParseCapabilities(obj)
+	req.ConnectObject = k.Props
+	req.ConnectArgs = k.Args
+	req.App = k.App
+	req.TcURL = k.TcURL
+	req.Capabilities = capabilitiesOf(k)
 
 	conn := c.conn
 	if ch, ok := s.Handler.(ConnectHandler); ok {
@@ -140,7 +135,7 @@ func (c *serverConn) connect(req *Request, cmd message.Command, amf3 bool) error
 			if d, ok := err.(interface{ Description() string }); ok {
 				desc = d.Description()
 			}
-			c.replyError(amf3, cmd.TransactionID, CodeConnectRejected, desc)
+			c.send(amf3, message.NewErrorResult(k.TransactionID, nil, message.NewStatus(message.LevelError, message.CodeConnectRejected, desc).Object()))
 			conn.Flush()
 			return fmt.Errorf("%w: %s", ErrConnectRejected, desc)
 		}
@@ -158,39 +153,23 @@ func (c *serverConn) connect(req *Request, cmd message.Command, amf3 bool) error
 	if s.Capabilities != nil {
 		props = s.Capabilities.AppendTo(props)
 	}
-	info := statusInfo("status", CodeConnectSuccess, "Connection succeeded.", amf0.Object{{Key: "objectEncoding", Value: req.Capabilities.ObjectEncoding}})
-	c.reply(amf3, cmd.TransactionID, props, info)
+	info := message.Status{Level: message.LevelStatus, Code: message.CodeConnectSuccess, Description: "Connection succeeded.",
+		Props: amf0.Object{{Key: "objectEncoding", Value: float64(k.ObjectEncoding)}}}
+	c.reply(amf3, k.TransactionID, props, info.Object())
 	if err := conn.SetChunkSize(u32Or(s.ChunkSize, DefaultChunkSize)); err != nil {
 		return err
 	}
 	return conn.Flush()
 }
 
-func (c *serverConn) reply(amf3 bool, tx float64, obj amf0.Value, args ...amf0.Value) error {
-	return c.sendCommand(0, message.Command{AMF3: amf3, Name: "_result", TransactionID: tx, Object: obj, Args: args})
+// send queues a command on the NetConnection (message stream 0), in AMF3
+// form (type 17) when the peer sends its commands so.
+func (c *serverConn) send(amf3 bool, cmd message.Command) error {
+	cmd.AMF3 = amf3
+	return c.sendCommand(0, cmd)
 }
 
-func (c *serverConn) replyError(amf3 bool, tx float64, code, description string) error {
-	return c.sendCommand(0, message.Command{AMF3: amf3, Name: "_error", TransactionID: tx, Args: []amf0.Value{statusInfo("error", code, description, nil)}})
-}
-
-func argString(args []amf0.Value, i int) (string, bool) {
-	if i >= len(args) {
-		return "", false
-	}
-	switch v := amf0.Resolve(args[i]).(type) {
-	case string:
-		return v, true
-	case amf0.LongString:
-		return string(v), true
-	}
-	return "", false
-}
-
-func argNumber(args []amf0.Value, i int) (float64, bool) {
-	if i >= len(args) {
-		return 0, false
-	}
-	n, ok := amf0.Resolve(args[i]).(float64)
-	return n, ok
+// reply answers transaction tx with _result, props, info.
+func (c *serverConn) reply(amf3 bool, tx float64, props, info amf0.Value) error {
+	return c.send(amf3, message.NewResult(tx, props, info))
 }

@@ -80,14 +80,12 @@ func (s *session) SendReconnectRequest(tcURL, description string) error {
 	if s.closed.Load() {
 		return ErrSessionClosed
 	}
-	var extra amf0.Object
-	if tcURL != "" {
-		extra = append(extra, amf0.Property{Key: "tcUrl", Value: tcURL})
-	}
 	if description == "" {
 		description = "reconnect requested"
 	}
-	if err := s.c.sendStatus(0, s.amf3, "status", CodeReconnectRequest, description, extra); err != nil {
+	cmd := message.NewReconnectRequest(tcURL, description)
+	cmd.AMF3 = s.amf3
+	if err := s.c.sendCommand(0, cmd); err != nil {
 		return err
 	}
 	return s.conn.Flush()
@@ -108,9 +106,9 @@ func (s *session) Call(name string, tx float64, args ...amf0.Value) error {
 // Reply answers a call of the peer that had a transaction id, with _result
 // (or _error when failed is true).
 func (s *session) Reply(tx float64, failed bool, args ...amf0.Value) error {
-	name := "_result"
+	name := message.NameResult
 	if failed {
-		name = "_error"
+		name = message.NameError
 	}
 	return s.Call(name, tx, args...)
 }
@@ -157,11 +155,9 @@ type PublishSession struct {
 	req *Request
 	// read side, owned by the reading goroutine
 	pending []Packet // sub-messages of an aggregate not yet returned
-	frames  []message.Data
 	// eof is set by the reading goroutine when the publisher unpublished or
 	// closed; Close reads it from any goroutine.
 	eof atomic.Bool
-	fmu sync.Mutex
 }
 
 // AcceptPublish accepts a publisher: StreamBegin, then onStatus
@@ -178,7 +174,7 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3}}
 	r.c.setSession(ps) // before anything is sent: see AcceptPlay
 	ps.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
-	ps.status("status", CodePublishStart, r.StreamName+" is now published", amf0.Object{{Key: "details", Value: r.StreamName}})
+	ps.status("status", message.CodePublishStart, r.StreamName+" is now published", amf0.Object{{Key: "details", Value: r.StreamName}})
 	if err := ps.conn.Flush(); err != nil {
 		return nil, err
 	}
@@ -243,11 +239,7 @@ func (p *PublishSession) readPacket() (Packet, error) {
 				return Packet{}, err
 			}
 		case message.TypeDataAMF0, message.TypeDataAMF3:
-			payload := p.conn.Detach()
-			if d, err := message.UnmarshalData(t, payload); err == nil {
-				p.keepDataFrame(d)
-			}
-			return Packet{Type: t, Timestamp: m.Timestamp, Payload: payload}, nil
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, nil
 		case message.TypeCommandAMF0, message.TypeCommandAMF3:
 			payload := p.conn.Detach()
 			cmd, err := message.UnmarshalCommand(t, payload)
@@ -255,12 +247,12 @@ func (p *PublishSession) readPacket() (Packet, error) {
 				return Packet{}, err
 			}
 			switch cmd.Name {
-			case "FCUnpublish", "closeStream", "deleteStream":
+			case message.NameFCUnpublish, message.NameCloseStream, message.NameDeleteStream:
 				p.eof.Store(true)
-				if cmd.Name == "FCUnpublish" && cmd.TransactionID != 0 {
+				if cmd.Name == message.NameFCUnpublish && cmd.TransactionID != 0 {
 					p.c.reply(p.amf3, cmd.TransactionID, nil, amf0.Undefined{})
 				}
-				p.status("status", CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
+				p.status("status", message.CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
 				p.conn.Flush()
 				return Packet{}, io.EOF
 			}
@@ -278,58 +270,9 @@ func (p *PublishSession) splitAggregate(m chunk.Message) error {
 	it := message.NewAggregateIterator(payload, m.Timestamp)
 	for it.Next() {
 		sub := it.Message()
-		pk := Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload}
-		if pk.Type == message.TypeDataAMF0 || pk.Type == message.TypeDataAMF3 {
-			if d, err := message.UnmarshalData(pk.Type, pk.Payload); err == nil {
-				p.keepDataFrame(d)
-			}
-		}
-		p.pending = append(p.pending, pk)
+		p.pending = append(p.pending, Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload})
 	}
 	return it.Err()
-}
-
-// keepDataFrame stores @setDataFrame frames (unwrapped) by name and drops
-// them on @clearDataFrame, for late subscribers.
-func (p *PublishSession) keepDataFrame(d message.Data) {
-	p.fmu.Lock()
-	defer p.fmu.Unlock()
-	switch {
-	case d.IsSetDataFrame():
-		u := d.Unwrap()
-		name, _ := u.Name()
-		for i, f := range p.frames {
-			if n, _ := f.Name(); n == name {
-				p.frames[i] = u
-				return
-			}
-		}
-		p.frames = append(p.frames, u)
-	case d.IsClearDataFrame():
-		// "@clearDataFrame", name: the frame to clear is the argument.
-		if len(d.Values) < 2 {
-			return
-		}
-		name, ok := amf0.Resolve(d.Values[1]).(string)
-		if !ok {
-			return
-		}
-		for i, f := range p.frames {
-			if n, _ := f.Name(); n == name {
-				p.frames = append(p.frames[:i], p.frames[i+1:]...)
-				return
-			}
-		}
-	}
-}
-
-// DataFrames returns the data frames the publisher set with @setDataFrame
-// and has not cleared (onMetaData first in arrival order), unwrapped: what a
-// server sends a late player.
-func (p *PublishSession) DataFrames() []message.Data {
-	p.fmu.Lock()
-	defer p.fmu.Unlock()
-	return append([]message.Data(nil), p.frames...)
 }
 
 // Close ends the session politely: StreamEOF, NetStream.Unpublish.Success,
@@ -349,7 +292,7 @@ func (p *PublishSession) Close() error {
 	}
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
+		p.status("status", message.CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
 	}, true)
 }
 

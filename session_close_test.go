@@ -348,7 +348,7 @@ func TestServerShutdownPublishers(t *testing.T) {
 		p, nc := dialPeer(t, ln.Addr().String())
 		p.publish("k" + fmt.Sprint(i))
 		p.recv()
-		if code := statusCode(t, p.recvCommand()); code != CodePublishStart {
+		if code := statusCode(t, p.recvCommand()); code != message.CodePublishStart {
 			t.Fatalf("code %q", code)
 		}
 		go func() {
@@ -363,7 +363,7 @@ func TestServerShutdownPublishers(t *testing.T) {
 				if c, ok := m.(message.Command); ok && c.Name == "onStatus" {
 					info, _ := c.ObjectArg(0)
 					code, _ := info.GetString("code")
-					sawUnpublish = sawUnpublish || code == CodeUnpublishSuccess
+					sawUnpublish = sawUnpublish || code == message.CodeUnpublishSuccess
 				} else if reflect.DeepEqual(m, message.NewStreamEOF(1)) {
 					sawEOF = true
 				}

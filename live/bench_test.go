@@ -155,7 +155,7 @@ func BenchmarkFanoutTCP(b *testing.B) {
 			if err := pub.Connect("live", nil); err != nil {
 				b.Fatal(err)
 			}
-			if code, err := pub.Publish("bench"); err != nil || code != rtmp.CodePublishStart {
+			if code, err := pub.Publish("bench"); err != nil || code != message.CodePublishStart {
 				b.Fatal(code, err)
 			}
 			var got sync.WaitGroup
@@ -176,7 +176,7 @@ func BenchmarkFanoutTCP(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if m.Status() == rtmp.CodePlayStart {
+					if m.Status() == message.CodePlayStart {
 						break
 					}
 				}

@@ -140,10 +140,10 @@ func TestPlayerContinuesAfterRepublish(t *testing.T) {
 			events = append(events, "StreamEOF")
 		}
 	}
-	un := slices.Index(events, rtmp.CodePlayUnpublish)
-	re := slices.Index(events, rtmp.CodePlayPublish)
+	un := slices.Index(events, message.CodePlayUnpublishNotify)
+	re := slices.Index(events, message.CodePlayPublishNotify)
 	if un < 0 || re < un {
-		t.Fatalf("the player was told %q, want %s then %s", events, rtmp.CodePlayUnpublish, rtmp.CodePlayPublish)
+		t.Fatalf("the player was told %q, want %s then %s", events, message.CodePlayUnpublishNotify, message.CodePlayPublishNotify)
 	}
 	for _, e := range events[un:re] {
 		if e == "StreamEOF" {

@@ -93,7 +93,7 @@ func startHubServer(t *testing.T, cfg Config, srv *rtmp.Server) *serverHub {
 	sh.hub = NewHub(cfg)
 	sh.srv = srv
 	srv.Handler, srv.Logger = sh.hub, cfg.Logger
-	srv.Capabilities = &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: rtmp.CapsMultitrack}
+	srv.Capabilities = &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: message.CapsExMultitrack}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func publishPeer(t *testing.T, addr, app, name string) *testpeer.Peer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code != rtmp.CodePublishStart {
+	if code != message.CodePublishStart {
 		t.Fatalf("publish answered %q", code)
 	}
 	return p
@@ -213,8 +213,8 @@ func playPeer(t *testing.T, addr, app, name string, caps *rtmp.Capabilities) *te
 			t.Fatal(err)
 		}
 		switch code := m.Status(); code {
-		case "", rtmp.CodePlayReset:
-		case rtmp.CodePlayStart:
+		case "", message.CodePlayReset:
+		case message.CodePlayStart:
 			return p
 		default:
 			t.Fatalf("play answered %q", code)

@@ -12,6 +12,7 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/internal/interop"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/message"
 )
 
 // hookCalls records what a hub's hooks were asked and told.
@@ -215,8 +216,8 @@ func TestInteropHooks(t *testing.T) {
 			second.Close()
 			t.Fatal("a second publisher of a live key was accepted")
 		}
-		if !errors.As(err, &se) || se.Code != rtmp.CodePublishBadName {
-			t.Errorf("second publisher: %v, want %s", err, rtmp.CodePublishBadName)
+		if !errors.As(err, &se) || se.Code != message.CodePublishBadName {
+			t.Errorf("second publisher: %v, want %s", err, message.CodePublishBadName)
 		}
 		if err := first.Wait(20 * time.Second); err != nil {
 			t.Fatalf("first publisher: %v\n%s", err, first.Output)

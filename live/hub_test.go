@@ -224,7 +224,7 @@ func TestSecondPublisher(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, err := p.Publish("k")
-		if err != nil || code != rtmp.CodePublishBadName {
+		if err != nil || code != message.CodePublishBadName {
 			t.Fatalf("second publisher: %q %v", code, err)
 		}
 		si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPublish })
@@ -268,7 +268,7 @@ func TestPlayWaitTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, err := p.WaitStatus()
-	if err != nil || code != rtmp.CodePlayNotFound {
+	if err != nil || code != message.CodePlayStreamNotFound {
 		t.Fatalf("%q %v", code, err)
 	}
 	if d := time.Since(start); d < 200*time.Millisecond || d > 2*time.Second {
@@ -299,8 +299,8 @@ func TestRepublish(t *testing.T) {
 	}
 	last := f1.sent[len(f1.sent)-1].ts
 	for _, p := range players {
-		got, code := readMedia(t, p, 1000, rtmp.CodePlayUnpublish)
-		if code != rtmp.CodePlayUnpublish || len(got) != 4 {
+		got, code := readMedia(t, p, 1000, message.CodePlayUnpublishNotify)
+		if code != message.CodePlayUnpublishNotify || len(got) != 4 {
 			t.Fatalf("before UnpublishNotify: %d media, status %q", len(got), code)
 		}
 	}
@@ -310,8 +310,8 @@ func TestRepublish(t *testing.T) {
 	f2.headers()
 	f2.gop(3)
 	for _, p := range players {
-		_, code := readMedia(t, p, 1000, rtmp.CodePlayPublish)
-		if code != rtmp.CodePlayPublish {
+		_, code := readMedia(t, p, 1000, message.CodePlayPublishNotify)
+		if code != message.CodePlayPublishNotify {
 			t.Fatal("no PublishNotify")
 		}
 		got, meta := collect(t, p, 2+6)
@@ -355,9 +355,9 @@ func TestGraceExpires(t *testing.T) {
 			sawEOF = true
 		}
 		switch m.Status() {
-		case rtmp.CodePlayUnpublish:
+		case message.CodePlayUnpublishNotify:
 			unpublished = m.At
-		case rtmp.CodePlayStop:
+		case message.CodePlayStop:
 			sawStop = true
 			if d := m.At.Sub(unpublished); d < 300*time.Millisecond || d > 3*time.Second {
 				t.Errorf("closed %v after UnpublishNotify", d)
@@ -423,14 +423,14 @@ func TestAuthorize(t *testing.T) {
 	}}})
 	p := dial(t, sh.addr)
 	p.Connect("live", nil)
-	if code, _ := p.Publish("s?key=wrong"); code != rtmp.CodePublishDenied {
+	if code, _ := p.Publish("s?key=wrong"); code != message.CodePublishDenied {
 		t.Fatalf("wrong key: %q", code)
 	}
 	publishPeer(t, sh.addr, "live", "s?key=secret")
 	q := dial(t, sh.addr)
 	q.Connect("live", nil)
 	q.Play("s")
-	if code, _ := q.WaitStatus(); code != rtmp.CodePlayNotFound {
+	if code, _ := q.WaitStatus(); code != message.CodePlayStreamNotFound {
 		t.Fatalf("player without key: %q", code)
 	}
 }
@@ -473,7 +473,7 @@ func TestShutdown(t *testing.T) {
 				if ev, ok := m.UserControl(); ok && ev.Event == message.EventStreamEOF {
 					eof = true
 				}
-				if m.Status() == rtmp.CodePlayStop {
+				if m.Status() == message.CodePlayStop {
 					p.Close()
 				}
 			}
@@ -483,7 +483,7 @@ func TestShutdown(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if code, _ := waiter.WaitStatus(); code != rtmp.CodePlayNotFound {
+	if code, _ := waiter.WaitStatus(); code != message.CodePlayStreamNotFound {
 		t.Errorf("waiting player: %q", code)
 	}
 	if err := <-done; err != nil {
@@ -498,7 +498,7 @@ func TestShutdown(t *testing.T) {
 	// New requests are refused.
 	p := dial(t, sh.addr)
 	p.Connect("live", nil)
-	if code, _ := p.Publish("y"); code != rtmp.CodePublishBadName {
+	if code, _ := p.Publish("y"); code != message.CodePublishBadName {
 		t.Fatalf("publish after shutdown: %q", code)
 	}
 	_ = bytes.Equal

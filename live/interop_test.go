@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/internal/interop"
 	"github.com/ertmp/rtmp/live/internal/testpeer"
@@ -216,7 +215,7 @@ func recordPlayer(addr, name, file string) (r recording) {
 			r.err = err
 			return r
 		}
-		if m.Status() == rtmp.CodePlayUnpublish {
+		if m.Status() == message.CodePlayUnpublishNotify {
 			return r
 		}
 		switch m.Type {

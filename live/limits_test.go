@@ -17,7 +17,7 @@ func TestMaxStreams(t *testing.T) {
 	publishPeer(t, sh.addr, "live", "b")
 	p := dial(t, sh.addr)
 	p.Connect("live", nil)
-	if code, _ := p.Publish("c"); code != rtmp.CodePublishBadName {
+	if code, _ := p.Publish("c"); code != message.CodePublishBadName {
 		t.Fatalf("third stream: %q", code)
 	}
 	si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Stream == "c" })
@@ -36,7 +36,7 @@ func TestMaxPlayers(t *testing.T) {
 	p := dial(t, sh.addr)
 	p.Connect("live", nil)
 	p.Play("m")
-	if code, _ := p.WaitStatus(); code != rtmp.CodePlayNotFound {
+	if code, _ := p.WaitStatus(); code != message.CodePlayStreamNotFound {
 		t.Fatalf("third player: %q", code)
 	}
 	si := sh.waitEnd(t, 5*time.Second, func(si endInfo) bool { return si.Kind == rtmp.KindPlay })
@@ -54,7 +54,7 @@ func TestBadNames(t *testing.T) {
 		if err := p.Connect(tc.app, nil); err != nil {
 			t.Fatal(err)
 		}
-		if code, _ := p.Publish(tc.name); code != rtmp.CodePublishBadName {
+		if code, _ := p.Publish(tc.name); code != message.CodePublishBadName {
 			t.Errorf("publish %d/%d bytes: %q", len(tc.app), len(tc.name), code)
 		}
 		p.Close()

@@ -107,14 +107,14 @@ func TestPick(t *testing.T) {
 			s.caps = rtmp.Capabilities{Enhanced: true, FourCCList: []string{"hvc1"}}
 		},
 		"avc1+hvc1, multitrack": func(s *Subscription) {
-			s.caps = rtmp.Capabilities{Enhanced: true, FourCCList: []string{"hvc1", "avc1"}, CapsEx: rtmp.CapsMultitrack}
+			s.caps = rtmp.Capabilities{Enhanced: true, FourCCList: []string{"hvc1", "avc1"}, CapsEx: message.CapsExMultitrack}
 			s.multitrack = true
 		},
 		"avc1 only, info map": func(s *Subscription) {
-			s.caps = rtmp.Capabilities{Enhanced: true, VideoFourCCInfo: []rtmp.FourCCEntry{{FourCC: "avc1", Info: rtmp.CanDecode}}}
+			s.caps = rtmp.Capabilities{Enhanced: true, VideoFourCCInfoMap: map[string]message.FourCCInfoMask{"avc1": message.FourCCCanDecode}}
 		},
 		"Opus audio map": func(s *Subscription) {
-			s.caps = rtmp.Capabilities{Enhanced: true, AudioFourCCInfo: []rtmp.FourCCEntry{{FourCC: "Opus", Info: rtmp.CanForward}}}
+			s.caps = rtmp.Capabilities{Enhanced: true, AudioFourCCInfoMap: map[string]message.FourCCInfoMask{"Opus": message.FourCCCanForward}}
 		},
 	}
 	type want struct{ legacy, hevc, track1, many, opus string }

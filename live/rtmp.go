@@ -10,6 +10,7 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/message"
 )
 
 // The RTMP side of the hub: an RTMP publisher is a Publication, an RTMP
@@ -67,11 +68,11 @@ func (h *Hub) ServeRTMP(req *rtmp.Request) {
 // rejectRTMP answers a refused request with the onStatus code of its kind
 // and the refusal's description.
 func rejectRTMP(req *rtmp.Request, err error) {
-	code := rtmp.CodePlayNotFound
+	code := message.CodePlayStreamNotFound
 	if req.Kind == rtmp.KindPublish {
-		code = rtmp.CodePublishBadName
+		code = message.CodePublishBadName
 		if errors.Is(err, ErrDenied) {
-			code = rtmp.CodePublishDenied
+			code = message.CodePublishDenied
 		}
 	}
 	req.Reject(code, describe(err))

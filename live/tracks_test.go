@@ -44,8 +44,8 @@ func TestTrackSelection(t *testing.T) {
 	players := map[string]*rtmp.Capabilities{
 		"legacy":     nil,
 		"hvc1":       {FourCCList: []string{"hvc1"}},
-		"avc1":       {VideoFourCCInfo: []rtmp.FourCCEntry{{FourCC: "avc1", Info: rtmp.CanDecode}}},
-		"multitrack": {FourCCList: []string{"*"}, CapsEx: rtmp.CapsMultitrack},
+		"avc1":       {VideoFourCCInfoMap: map[string]message.FourCCInfoMask{"avc1": message.FourCCCanDecode}},
+		"multitrack": {FourCCList: []string{"*"}, CapsEx: message.CapsExMultitrack},
 	}
 	want := map[string][]string{
 		// Players that cannot take avc2's track 0 as an enhanced tag get it

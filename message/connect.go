@@ -32,9 +32,14 @@ const (
 	SupportVidAll       = 0x00FF
 )
 
-// SupportVidClientSeek is the videoFunction flag: the client can perform
-// frame-accurate seeks (§7.2.1.1).
-const SupportVidClientSeek = 1
+// Flags of the connect command object's videoFunction property (§7.2.1.1;
+// Enhanced RTMP v2, "Flag values for the videoFunction property").
+const (
+	SupportVidClientSeek                    = 0x0001 // frame-accurate seeks
+	SupportVidClientHDR                     = 0x0002 // HDR video, and colorInfo in VideoPacketType.Metadata
+	SupportVidClientVideoPacketTypeMetadata = 0x0004 // VideoPacketType.Metadata
+	SupportVidClientLargeScaleTile          = 0x0008 // AV1 large-scale tile decoding
+)
 
 // Values of the objectEncoding property (§7.2.1.1).
 const (

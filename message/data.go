@@ -12,6 +12,10 @@ const (
 	ClearDataFrame = "@clearDataFrame"
 	// OnMetaData names the stream's metadata (FLV 10.1 §E.5).
 	OnMetaData = "onMetaData"
+	// RtmpSampleAccess is the data message servers send a player when play
+	// starts, "|RtmpSampleAccess", audio, video: two booleans granting the
+	// player raw access to the samples. It is not part of the stream.
+	RtmpSampleAccess = "|RtmpSampleAccess"
 )
 
 // Data is a data message (§7.1.2): metadata or user data as a sequence of

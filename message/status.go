@@ -26,6 +26,7 @@ const (
 
 	CodePublishStart        = "NetStream.Publish.Start"
 	CodePublishBadName      = "NetStream.Publish.BadName"
+	CodePublishDenied       = "NetStream.Publish.Denied" // servers' answer to a publisher that is not allowed (a wrong key)
 	CodePublishIdle         = "NetStream.Publish.Idle"
 	CodeUnpublishSuccess    = "NetStream.Unpublish.Success"
 	CodePlayStart           = "NetStream.Play.Start"

@@ -24,7 +24,7 @@ func playCmd(args []string, stdout, stderr io.Writer) int {
 	dur := fs.Duration("t", 0, "stop after this much media time (0: until the stream ends)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time allowed to connect and start playing")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ertmp play rtmp://host[:port]/app/stream [-o FILE.flv] [-t DURATION]\n\nPulls a stream and writes a valid FLV file (header flags from what arrived).\nWithout -o it reports packet counts as they arrive.\n\n")
+		fmt.Fprintf(stderr, "usage: ertmp play rtmp://host[:port]/app/stream [-o FILE.flv] [-t DURATION]\n\nPulls a stream and writes a valid FLV file (header flags from what arrived,\ntimestamps starting at 0 wherever the player joined, onMetaData at 0).\nWithout -o it reports packet counts as they arrive.\n\n")
 		fs.PrintDefaults()
 	}
 	// Flags may follow the URL, as in the usage line.
@@ -97,8 +97,7 @@ func playTo(ctx context.Context, url, out string, dur, timeout time.Duration, st
 	}
 	var (
 		n            int
-		first        = true
-		t0           uint32
+		clock        fileClock
 		audio, video bool
 	)
 	for {
@@ -113,11 +112,9 @@ func playTo(ctx context.Context, url, out string, dur, timeout time.Duration, st
 		if !ok {
 			continue
 		}
+		tag.Timestamp = clock.at(pk, tag)
 		if pk.IsMedia() {
-			if first {
-				t0, first = pk.Timestamp, false
-			}
-			if dur > 0 && time.Duration(pk.Timestamp-t0)*time.Millisecond >= dur {
+			if dur > 0 && time.Duration(tag.Timestamp)*time.Millisecond >= dur {
 				break
 			}
 			audio = audio || pk.Type == message.TypeAudio
@@ -154,22 +151,57 @@ func playTo(ctx context.Context, url, out string, dur, timeout time.Duration, st
 	return n, nil
 }
 
-// packetTag turns a played packet into an FLV tag: media as is, onMetaData
-// as a script tag; other data (|RtmpSampleAccess, NetStream.Data.Start) is
-// not part of the stream.
+// fileClock maps a stream's timestamps to a file's. The file starts at 0,
+// as FFmpeg's own -c copy output does, wherever in a live stream the player
+// joined: the first coded frame is at 0 and the rest keep their distance
+// from it. onMetaData is always written at 0: FFmpeg's FLV demuxer reads a
+// script tag as the file's metadata only at time 0, and one at any other
+// time as a packet of a data stream the source does not have. Other script
+// data (onCuePoint, onTextData...) keeps its place in time: it is a stream
+// of the source.
+type fileClock struct {
+	t0      uint32
+	started bool
+}
+
+func (c *fileClock) at(pk rtmp.Packet, tag flv.Tag) uint32 {
+	if tag.Type == flv.TagScript && isMetaData(tag.Data) {
+		return 0
+	}
+	if !c.started {
+		// Sequence headers and data before the first frame start the
+		// file; a server may stamp them 0 or at the join time.
+		if !pk.IsMedia() || pk.IsSequenceHeader() {
+			return 0
+		}
+		c.t0, c.started = tag.Timestamp, true
+	}
+	// Serial arithmetic (RFC 1982): a wrap of the 32-bit clock is no
+	// jump. What comes before the first frame is clamped to the start.
+	d := int32(tag.Timestamp - c.t0)
+	if d < 0 {
+		return 0
+	}
+	return uint32(d)
+}
+
+func isMetaData(script []byte) bool {
+	d, err := message.UnmarshalData(message.TypeDataAMF0, script)
+	return err == nil && d.IsMetaData()
+}
+
+// packetTag turns a played packet into an FLV tag: media as is, data as an
+// AMF0 script tag.
 func packetTag(pk rtmp.Packet) (flv.Tag, bool) {
 	switch pk.Type {
 	case message.TypeAudio, message.TypeVideo:
-		return flv.Tag{Type: flv.TagType(pk.Type), Timestamp: pk.Timestamp, Data: pk.Payload}, true
+		return pk.Tag()
 	case message.TypeDataAMF0, message.TypeDataAMF3:
 		d, err := message.UnmarshalData(pk.Type, pk.Payload)
 		if err != nil {
 			return flv.Tag{}, false
 		}
 		d = d.Unwrap()
-		if name, _ := d.Name(); name == "|RtmpSampleAccess" || name == "onStatus" {
-			return flv.Tag{}, false
-		}
 		if pk.Type == message.TypeDataAMF0 {
 			return flv.Tag{Type: flv.TagScript, Timestamp: pk.Timestamp, Data: pk.Payload}, true
 		}

@@ -19,7 +19,7 @@ func serveLocal(t *testing.T, h rtmp.HandlerFunc) *rtmp.URL {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &rtmp.Server{Handler: h, Capabilities: &rtmp.Capabilities{CapsEx: rtmp.CapsReconnect}}
+	s := &rtmp.Server{Handler: h, Capabilities: &rtmp.Capabilities{CapsEx: message.CapsExReconnect}}
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Close() })
 	u, _ := rtmp.ParseURL("rtmp://" + ln.Addr().String() + "/live/key")

@@ -17,6 +17,7 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/message"
 )
 
 const serveUsage = `usage: ertmp serve [flags]
@@ -166,10 +167,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	// Any codec and any number of tracks pass through (Enhanced RTMP v2
 	// connect _result: the server forwards what it is sent).
 	srv.Capabilities = &rtmp.Capabilities{
-		FourCCList:      []string{"*"},
-		VideoFourCCInfo: []rtmp.FourCCEntry{{FourCC: "*", Info: rtmp.CanForward}},
-		AudioFourCCInfo: []rtmp.FourCCEntry{{FourCC: "*", Info: rtmp.CanForward}},
-		CapsEx:          rtmp.CapsMultitrack | rtmp.CapsModEx,
+		FourCCList:         []string{"*"},
+		VideoFourCCInfoMap: map[string]message.FourCCInfoMask{"*": message.FourCCCanForward},
+		AudioFourCCInfoMap: map[string]message.FourCCInfoMask{"*": message.FourCCCanForward},
+		CapsEx:             message.CapsExMultitrack | message.CapsExModEx,
 	}
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {

@@ -5,11 +5,12 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 
+	"github.com/ertmp/rtmp/codecinfo"
 	"github.com/ertmp/rtmp/flv"
-	"github.com/ertmp/rtmp/internal/codecinfo"
 )
 
 // Report is what probe prints; its JSON form is the -json output.
@@ -317,22 +318,8 @@ func (p *Prober) videoConfig(s *Stream, f flv.FourCC, b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	var v codecinfo.Video
-	var err error
-	switch f {
-	case flv.FourCCAVC:
-		v, err = codecinfo.ParseAVCConfig(b)
-	case flv.FourCCHEVC:
-		v, err = codecinfo.ParseHEVCConfig(b)
-	case flv.FourCCVVC:
-		v, err = codecinfo.ParseVVCConfig(b)
-	case flv.FourCCAV1:
-		v, err = codecinfo.ParseAV1Config(b)
-	case flv.FourCCVP9:
-		v, err = codecinfo.ParseVPConfig(b, "vp9")
-	case flv.FourCCVP8:
-		v, err = codecinfo.ParseVPConfig(b, "vp8")
-	default:
+	v, err := codecinfo.ParseVideoConfig(f, b)
+	if errors.Is(err, codecinfo.ErrUnsupported) {
 		return
 	}
 	if err != nil {
@@ -362,15 +349,10 @@ func applyVideo(s *Stream, v codecinfo.Video) {
 func (p *Prober) keyframeSize(s *Stream, f flv.FourCC, b []byte) {
 	var v codecinfo.Video
 	var err error
-	switch f {
-	case flv.FourCCVP9:
-		v, err = codecinfo.ParseVP9Keyframe(b)
-	case flv.FourCCVP8:
-		v, err = codecinfo.ParseVP8Keyframe(b)
-	case flv.FourCCAV1:
+	if f == flv.FourCCAV1 {
 		v, err = codecinfo.ParseAV1SequenceHeader(b)
-	default:
-		return
+	} else {
+		v, err = codecinfo.ParseVideoKeyframe(f, b)
 	}
 	if err == nil {
 		applyVideo(s, v)
@@ -381,16 +363,8 @@ func (p *Prober) audioConfig(s *Stream, f flv.FourCC, b []byte) {
 	if len(b) == 0 {
 		return
 	}
-	var a codecinfo.Audio
-	var err error
-	switch f {
-	case flv.FourCCAAC:
-		a, err = codecinfo.ParseAACConfig(b)
-	case flv.FourCCOpus:
-		a, err = codecinfo.ParseOpusHead(b)
-	case flv.FourCCFLAC:
-		a, err = codecinfo.ParseFLACConfig(b)
-	default:
+	a, err := codecinfo.ParseAudioConfig(f, b)
+	if errors.Is(err, codecinfo.ErrUnsupported) {
 		return
 	}
 	if err != nil {
@@ -401,19 +375,7 @@ func (p *Prober) audioConfig(s *Stream, f flv.FourCC, b []byte) {
 }
 
 func (p *Prober) audioFrame(s *Stream, f flv.FourCC, b []byte) {
-	var a codecinfo.Audio
-	var err error
-	switch f {
-	case flv.FourCCAC3:
-		a, err = codecinfo.ParseAC3Frame(b)
-	case flv.FourCCEAC3:
-		a, err = codecinfo.ParseEAC3Frame(b)
-	case flv.FourCCMP3:
-		a, err = codecinfo.ParseMP3Frame(b)
-	default:
-		return
-	}
-	if err == nil {
+	if a, err := codecinfo.ParseAudioFrame(f, b); err == nil {
 		applyAudio(s, a)
 	}
 }

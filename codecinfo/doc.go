@@ -2,10 +2,15 @@
 // profile, level, bit depth and chroma format for video; sample rate, channels
 // and profile for audio. It parses the codec configuration records that FLV and
 // Enhanced RTMP carry in sequence headers (SequenceStart packets), and for codecs
-// without one the header of a coded frame, so that `ertmp probe` and the server's
-// status page can report what ffprobe would.
+// without one the header of a coded frame, so that a program can log "h264 High
+// 1280x720" and `ertmp probe` can report what ffprobe would.
 //
-// The parsers and the specifications they follow:
+// Given a packet's codec as an Enhanced RTMP FourCC (flv.VideoTag.Codec,
+// flv.Track.FourCC, rtmp.Packet.Codec: legacy AVC, AAC and MP3 map to avc1, mp4a
+// and .mp3), ParseVideoConfig and ParseAudioConfig read a sequence header's
+// configuration record, ParseVideoKeyframe and ParseAudioFrame the header of a
+// frame for the codecs that need it; rtmp.Packet.VideoInfo and AudioInfo do it
+// all for a packet. The parsers per codec, and the specifications they follow:
 //
 //   - ParseAVCConfig, ParseAVCSPS: AVCDecoderConfigurationRecord (ISO/IEC
 //     14496-15 §5.3.3.1) and the H.264 sequence parameter set (ITU-T H.264
