@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/message"
 )
 
 // A real AVC configuration (320x180 High) and AAC config, so servers that
@@ -28,9 +30,11 @@ var (
 	benchAACConfig, _ = hex.DecodeString("120856e500")
 )
 
-// benchResult is what ertmp bench reports (-json prints it).
+// benchResult is what ertmp bench reports for one server (-json prints
+// a list, one per URL).
 type benchResult struct {
 	URL              string   `json:"url"`
+	Publishers       int      `json:"publishers"`
 	Players          int      `json:"players"`
 	Connected        int      `json:"connected"`
 	DurationSec      float64  `json:"duration_s"`
@@ -39,25 +43,62 @@ type benchResult struct {
 	PacketsSent      int64    `json:"packets_sent"`
 	MinReceivedRatio float64  `json:"min_received_ratio"`
 	MaxLagMs         float64  `json:"max_lag_ms"`
+	FirstKeyP50Ms    float64  `json:"first_key_p50_ms,omitempty"`
+	FirstKeyP99Ms    float64  `json:"first_key_p99_ms,omitempty"`
 	Errors           []string `json:"errors,omitempty"`
-	// Server CPU, when -server-pid is given: seconds of CPU, and per Gbit
-	// delivered.
-	ServerCPUSec     float64 `json:"server_cpu_s,omitempty"`
-	ServerCPUPerGbit float64 `json:"server_cpu_s_per_gbit,omitempty"`
+	// Server figures, when -server-pid is given: seconds of CPU, per Gbit
+	// delivered to players and per Gbit ingested from publishers, and its
+	// resident memory at the end and at its peak.
+	ServerCPUSec           float64 `json:"server_cpu_s,omitempty"`
+	ServerCPUPerGbit       float64 `json:"server_cpu_s_per_gbit,omitempty"`
+	ServerCPUPerIngestGbit float64 `json:"server_cpu_s_per_ingest_gbit,omitempty"`
+	ServerRSSMB            float64 `json:"server_rss_mb,omitempty"`
+	ServerPeakRSSMB        float64 `json:"server_peak_rss_mb,omitempty"`
 }
+
+// benchSpec is the load of one run.
+type benchSpec struct {
+	publishers, players int
+	dur                 time.Duration
+	mbps                float64
+	fps                 int
+	gop                 time.Duration
+	joinAfter           time.Duration
+}
+
+const benchUsage = `usage: ertmp bench [flags] URL [URL...]
+
+Publishes synthetic H.264/AAC streams in real time to a server (rtmp://host/app/stream;
+with -publishers N > 1 the streams are stream-0 ... stream-N-1), plays them with
+-players players at once (spread over the streams), and reports delivered
+throughput, loss, lag, time to the first key frame, and with -server-pid the
+server's CPU per delivered and per ingested Gbit and its memory.
+
+With several URLs (and as many comma-separated PIDs), the same load runs
+against each server in turn and the ratios of their figures are printed:
+ertmp serve against nginx-rtmp in one run.
+
+  fan-out:  ertmp bench -players 500 -mbps 3 -server-pid PID rtmp://127.0.0.1/live/b
+  ingest:   ertmp bench -publishers 200 -players 0 -mbps 3 -server-pid PID rtmp://127.0.0.1/live/in
+  compare:  ertmp bench -players 500 -server-pid P1,P2 rtmp://127.0.0.1:1935/live/b rtmp://127.0.0.1:1936/live/b
+
+`
 
 func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	players := fs.Int("players", 10, "number of players")
-	dur := fs.Duration("t", 10*time.Second, "how long to publish")
-	bitrate := fs.Float64("mbps", 2, "video bitrate of the synthetic stream, Mbit/s")
-	fps := fs.Int("fps", 25, "video frames per second")
-	gop := fs.Duration("gop", 2*time.Second, "key frame interval")
-	pid := fs.Int("server-pid", 0, "PID of the server process, to report its CPU per delivered Gbit (Linux)")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
+	var sp benchSpec
+	fs.IntVar(&sp.players, "players", 10, "number of players (0: ingest only)")
+	fs.IntVar(&sp.publishers, "publishers", 1, "number of publishers, one stream each")
+	fs.DurationVar(&sp.dur, "t", 10*time.Second, "how long to publish")
+	fs.Float64Var(&sp.mbps, "mbps", 2, "video bitrate of each synthetic stream, Mbit/s")
+	fs.IntVar(&sp.fps, "fps", 25, "video frames per second")
+	fs.DurationVar(&sp.gop, "gop", 2*time.Second, "key frame interval")
+	fs.DurationVar(&sp.joinAfter, "join-after", 0, "players join this long after publishing started, spread over a second (0: before it starts)")
+	pids := fs.String("server-pid", "", "PID of each server process (comma-separated, one per URL), to report its CPU and memory (Linux)")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ertmp bench [flags] rtmp://host[:port]/app/stream\n\nPublishes a synthetic H.264/AAC stream in real time to a server, plays it with\n-players players at once, and reports delivered throughput, loss and lag.\n\n")
+		fmt.Fprint(stderr, benchUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -66,132 +107,338 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if fs.NArg() != 1 || *players < 1 || *fps < 1 || *bitrate <= 0 {
+	urls := fs.Args()
+	var pidList []int
+	if *pids != "" {
+		for _, p := range strings.Split(*pids, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil {
+				fmt.Fprintf(stderr, "ertmp bench: -server-pid %q: %v\n", *pids, err)
+				return 2
+			}
+			pidList = append(pidList, n)
+		}
+	}
+	if len(urls) == 0 || sp.players < 0 || sp.publishers < 1 || sp.fps < 1 || sp.mbps <= 0 || (len(pidList) > 0 && len(pidList) != len(urls)) {
 		fs.Usage()
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := runBench(ctx, fs.Arg(0), *players, *dur, *bitrate, *fps, *gop, *pid)
-	if err != nil {
-		fmt.Fprintf(stderr, "ertmp bench: %v\n", err)
-		return 1
+	var results []*benchResult
+	for i, u := range urls {
+		pid := 0
+		if len(pidList) > 0 {
+			pid = pidList[i]
+		}
+		if len(urls) > 1 {
+			fmt.Fprintf(stderr, "ertmp bench: %d/%d: %s\n", i+1, len(urls), u)
+		}
+		res, err := runBench(ctx, u, sp, pid, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "ertmp bench: %s: %v\n", u, err)
+			return 1
+		}
+		results = append(results, res)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		enc.Encode(res)
-	} else {
-		fmt.Fprintf(stdout, "%s: %d/%d players connected for %.1f s\n", res.URL, res.Connected, res.Players, res.DurationSec)
-		fmt.Fprintf(stdout, "published %.2f Mbit/s, delivered %.2f Mbit/s in all; the slowest player got %.1f%% of %d packets; max lag %.0f ms\n",
-			res.PublishedMbps, res.DeliveredMbps, 100*res.MinReceivedRatio, res.PacketsSent, res.MaxLagMs)
-		if res.ServerCPUSec > 0 {
-			fmt.Fprintf(stdout, "server CPU %.2f s, %.2f s per delivered Gbit\n", res.ServerCPUSec, res.ServerCPUPerGbit)
+		if len(results) == 1 {
+			enc.Encode(results[0])
+		} else {
+			enc.Encode(results)
 		}
-		for _, e := range res.Errors {
-			fmt.Fprintf(stdout, "error: %s\n", e)
+		return 0
+	}
+	for _, res := range results {
+		printBench(stdout, res)
+	}
+	for _, res := range results[1:] {
+		a := results[0]
+		ratio := func(x, y float64) string {
+			if y == 0 {
+				return "-"
+			}
+			return strconv.FormatFloat(x/y, 'f', 2, 64)
 		}
+		fmt.Fprintf(stdout, "%s / %s: CPU per delivered Gbit %s, per ingested Gbit %s, peak RSS %s\n", a.URL, res.URL,
+			ratio(a.ServerCPUPerGbit, res.ServerCPUPerGbit), ratio(a.ServerCPUPerIngestGbit, res.ServerCPUPerIngestGbit), ratio(a.ServerPeakRSSMB, res.ServerPeakRSSMB))
 	}
 	return 0
 }
 
-type benchPlayer struct {
-	packets atomic.Int64
-	bytes   atomic.Int64
-	lagNs   atomic.Int64 // the worst lag seen
+func printBench(w io.Writer, res *benchResult) {
+	fmt.Fprintf(w, "%s: %d publishers, %d/%d players connected for %.1f s\n", res.URL, res.Publishers, res.Connected, res.Players, res.DurationSec)
+	fmt.Fprintf(w, "published %.2f Mbit/s, delivered %.2f Mbit/s in all; the slowest player got %.1f%% of its packets (%d sent); max lag %.0f ms\n",
+		res.PublishedMbps, res.DeliveredMbps, 100*res.MinReceivedRatio, res.PacketsSent, res.MaxLagMs)
+	if res.FirstKeyP50Ms > 0 {
+		fmt.Fprintf(w, "first key frame after the play command: p50 %.1f ms, p99 %.1f ms\n", res.FirstKeyP50Ms, res.FirstKeyP99Ms)
+	}
+	if res.ServerCPUSec > 0 {
+		fmt.Fprintf(w, "server CPU %.2f s: %.3f s per delivered Gbit, %.3f s per ingested Gbit; RSS %.1f MB (peak %.1f MB)\n",
+			res.ServerCPUSec, res.ServerCPUPerGbit, res.ServerCPUPerIngestGbit, res.ServerRSSMB, res.ServerPeakRSSMB)
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
 }
 
-func runBench(ctx context.Context, url string, nplayers int, dur time.Duration, mbps float64, fps int, gop time.Duration, pid int) (*benchResult, error) {
-	res := &benchResult{URL: url, Players: nplayers}
-	pub, err := rtmp.DialPublish(ctx, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("publisher: %w", err)
+type benchPlayer struct {
+	stream   int
+	packets  atomic.Int64
+	bytes    atomic.Int64
+	lagNs    atomic.Int64 // the worst lag seen
+	firstTS  atomic.Int64 // timestamp of the first packet, +1 (0: none yet)
+	firstKey atomic.Int64 // ns from the play command to the first key frame
+}
+
+// benchStream is one published stream: its URL and the timestamps sent.
+type benchStream struct {
+	url  string
+	mu   sync.Mutex
+	sent []uint32
+}
+
+// sentSince counts the packets sent at or after ts.
+func (s *benchStream) sentSince(ts uint32) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := sort.Search(len(s.sent), func(i int) bool { return s.sent[i] >= ts })
+	return int64(len(s.sent) - i)
+}
+
+// streamURL names stream i of n.
+func streamURL(u string, i, n int) string {
+	if n == 1 {
+		return u
 	}
-	defer pub.Close()
-	start := time.Now()
+	base, q, _ := strings.Cut(u, "?")
+	out := base + "-" + strconv.Itoa(i)
+	if q != "" {
+		out += "?" + q
+	}
+	return out
+}
+
+func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress io.Writer) (*benchResult, error) {
+	res := &benchResult{URL: url, Players: sp.players, Publishers: sp.publishers}
+	streams := make([]*benchStream, sp.publishers)
+	pubs := make([]*rtmp.Publisher, sp.publishers)
+	for i := range streams {
+		streams[i] = &benchStream{url: streamURL(url, i, sp.publishers)}
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		pub, err := rtmp.DialPublish(dctx, streams[i].url, nil)
+		cancel()
+		if err != nil {
+			for _, p := range pubs[:i] {
+				p.Close()
+			}
+			return nil, fmt.Errorf("publisher %d: %w", i, err)
+		}
+		pubs[i] = pub
+	}
+	defer func() {
+		for _, p := range pubs {
+			p.Close()
+		}
+	}()
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
-		players = make([]*benchPlayer, nplayers)
+		players = make([]*benchPlayer, sp.players)
+		start   time.Time
+		started = make(chan struct{})
 	)
 	playCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for i := range players {
-		players[i] = &benchPlayer{}
-		wg.Add(1)
-		go func(bp *benchPlayer) {
-			defer wg.Done()
-			dctx, dcancel := context.WithTimeout(playCtx, 10*time.Second)
-			pl, err := rtmp.DialPlay(dctx, url, nil)
-			dcancel()
-			if err != nil {
-				mu.Lock()
-				res.Errors = append(res.Errors, err.Error())
-				mu.Unlock()
+	play := func(bp *benchPlayer, delay time.Duration) {
+		defer wg.Done()
+		if delay > 0 {
+			select {
+			case <-time.After(delay):
+			case <-playCtx.Done():
 				return
 			}
+		}
+		t0 := time.Now()
+		dctx, dcancel := context.WithTimeout(playCtx, 10*time.Second)
+		pl, err := rtmp.DialPlay(dctx, streams[bp.stream].url, nil)
+		dcancel()
+		if err != nil {
 			mu.Lock()
-			res.Connected++
+			res.Errors = append(res.Errors, err.Error())
 			mu.Unlock()
-			go func() { <-playCtx.Done(); pl.Conn().Close() }()
+			return
+		}
+		mu.Lock()
+		res.Connected++
+		mu.Unlock()
+		go func() { <-playCtx.Done(); pl.Conn().Close() }()
+		<-started
+		for {
+			pk, err := pl.ReadPacket()
+			if err != nil {
+				return
+			}
+			if !pk.IsMedia() {
+				continue
+			}
+			if bp.firstTS.Load() == 0 {
+				bp.firstTS.Store(int64(pk.Timestamp) + 1)
+			}
+			if bp.firstKey.Load() == 0 && pk.Type == message.TypeVideo && pk.IsKeyFrame() {
+				bp.firstKey.Store(int64(time.Since(t0)))
+			}
+			bp.packets.Add(1)
+			bp.bytes.Add(int64(len(pk.Payload)))
+			lag := time.Since(start.Add(time.Duration(pk.Timestamp) * time.Millisecond))
 			for {
-				pk, err := pl.ReadPacket()
-				if err != nil {
-					return
-				}
-				if !pk.IsMedia() {
-					continue
-				}
-				bp.packets.Add(1)
-				bp.bytes.Add(int64(len(pk.Payload)))
-				lag := time.Since(start.Add(time.Duration(pk.Timestamp) * time.Millisecond))
-				for {
-					old := bp.lagNs.Load()
-					if int64(lag) <= old || bp.lagNs.CompareAndSwap(old, int64(lag)) {
-						break
-					}
+				old := bp.lagNs.Load()
+				if int64(lag) <= old || bp.lagNs.CompareAndSwap(old, int64(lag)) {
+					break
 				}
 			}
-		}(players[i])
+		}
 	}
-	// Let the players connect, then publish in real time.
-	time.Sleep(500 * time.Millisecond)
+	for i := range players {
+		players[i] = &benchPlayer{stream: i % sp.publishers}
+		wg.Add(1)
+		delay := time.Duration(0)
+		if sp.joinAfter > 0 {
+			delay = sp.joinAfter + time.Duration(i)*time.Second/time.Duration(len(players))
+		}
+		go play(players[i], delay)
+	}
+	if sp.joinAfter == 0 && sp.players > 0 {
+		// Let the players connect first: they get every packet.
+		time.Sleep(500 * time.Millisecond)
+	}
 	cpu0 := processCPU(pid)
 	start = time.Now()
-	sent, sentBytes, err := benchPublish(ctx, pub, start, dur, mbps, fps, gop)
-	if err != nil {
-		res.Errors = append(res.Errors, "publisher: "+err.Error())
+	close(started)
+	var (
+		pwg             sync.WaitGroup
+		sent, sentBytes atomic.Int64
+		perr            error
+		progressTick    = time.NewTicker(time.Second)
+		publishing      = make(chan struct{})
+	)
+	defer progressTick.Stop()
+	for i, pub := range pubs {
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			n, b, err := benchPublish(ctx, pub, streams[i], start, sp)
+			sent.Add(n)
+			sentBytes.Add(b)
+			if err != nil {
+				mu.Lock()
+				perr = err
+				mu.Unlock()
+			}
+		}()
+	}
+	go func() { pwg.Wait(); close(publishing) }()
+	for done := false; !done; {
+		select {
+		case <-publishing:
+			done = true
+		case <-progressTick.C:
+			var got int64
+			for _, bp := range players {
+				got += bp.bytes.Load()
+			}
+			mu.Lock()
+			conn := res.Connected
+			mu.Unlock()
+			fmt.Fprintf(progress, "ertmp bench: %4.0f s: %d players, %.1f Mbit/s delivered so far\n",
+				time.Since(start).Seconds(), conn, float64(got)*8/time.Since(start).Seconds()/1e6)
+		}
+	}
+	if perr != nil {
+		res.Errors = append(res.Errors, "publisher: "+perr.Error())
 	}
 	time.Sleep(500 * time.Millisecond) // the last packets in flight
 	elapsed := time.Since(start).Seconds()
 	cpu1 := processCPU(pid)
+	res.ServerRSSMB, res.ServerPeakRSSMB = processRSS(pid)
 	cancel()
 	wg.Wait()
 	res.DurationSec = elapsed
-	res.PacketsSent = sent
-	res.PublishedMbps = float64(sentBytes) * 8 / elapsed / 1e6
+	res.PacketsSent = sent.Load()
+	res.PublishedMbps = float64(sentBytes.Load()) * 8 / elapsed / 1e6
 	res.MinReceivedRatio = 1
 	var total int64
+	var firstKeys []float64
 	for _, bp := range players {
 		total += bp.bytes.Load()
-		if sent > 0 {
-			res.MinReceivedRatio = min(res.MinReceivedRatio, float64(bp.packets.Load())/float64(sent))
+		if f := bp.firstTS.Load(); f > 0 {
+			if want := streams[bp.stream].sentSince(uint32(f - 1)); want > 0 {
+				res.MinReceivedRatio = min(res.MinReceivedRatio, float64(bp.packets.Load())/float64(want))
+			}
+		} else {
+			res.MinReceivedRatio = 0
+		}
+		if k := bp.firstKey.Load(); k > 0 {
+			firstKeys = append(firstKeys, float64(k)/1e6)
 		}
 		res.MaxLagMs = max(res.MaxLagMs, float64(bp.lagNs.Load())/1e6)
 	}
+	if len(firstKeys) > 0 {
+		sort.Float64s(firstKeys)
+		res.FirstKeyP50Ms = firstKeys[len(firstKeys)/2]
+		res.FirstKeyP99Ms = firstKeys[min(len(firstKeys)-1, len(firstKeys)*99/100)]
+	}
 	res.DeliveredMbps = float64(total) * 8 / elapsed / 1e6
-	if pid > 0 && cpu1 > cpu0 && total > 0 {
+	if pid > 0 && cpu1 > cpu0 {
 		res.ServerCPUSec = cpu1 - cpu0
-		res.ServerCPUPerGbit = res.ServerCPUSec / (float64(total) * 8 / 1e9)
+		if total > 0 {
+			res.ServerCPUPerGbit = res.ServerCPUSec / (float64(total) * 8 / 1e9)
+		}
+		if b := sentBytes.Load(); b > 0 {
+			res.ServerCPUPerIngestGbit = res.ServerCPUSec / (float64(b) * 8 / 1e9)
+		}
 	}
 	sort.Strings(res.Errors)
 	return res, nil
 }
 
+// processRSS returns a process's resident memory now and at its peak, in
+// MB, from /proc (VmRSS, VmHWM), or zeros.
+func processRSS(pid int) (now, peak float64) {
+	if pid <= 0 {
+		return 0, 0
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[0], 64)
+		switch k {
+		case "VmRSS":
+			now = kb / 1024
+		case "VmHWM":
+			peak = kb / 1024
+		}
+	}
+	return now, peak
+}
+
 // benchPublish sends the synthetic stream until dur: sequence headers,
 // then video frames of the bitrate's size (a key frame per gop) and AAC
 // frames every 23 ms.
-func benchPublish(ctx context.Context, pub *rtmp.Publisher, start time.Time, dur time.Duration, mbps float64, fps int, gop time.Duration) (int64, int64, error) {
+func benchPublish(ctx context.Context, pub *rtmp.Publisher, st *benchStream, start time.Time, sp benchSpec) (int64, int64, error) {
+	dur, mbps, fps, gop := sp.dur, sp.mbps, sp.fps, sp.gop
 	if err := pub.WriteAVCSequenceHeader(0, benchAVCConfig); err != nil {
 		return 0, 0, err
 	}
@@ -219,6 +466,7 @@ func benchPublish(ctx context.Context, pub *rtmp.Publisher, start time.Time, dur
 			}
 			sent++
 			bytes += int64(len(aac))
+			st.record(uint32(nextAudio / time.Millisecond))
 			nextAudio += 23 * time.Millisecond
 		}
 		// AVCC: one NAL unit of the frame's size.
@@ -229,12 +477,25 @@ func benchPublish(ctx context.Context, pub *rtmp.Publisher, start time.Time, dur
 		}
 		sent++
 		bytes += int64(len(nal))
+		st.record(uint32(at / time.Millisecond))
 		select {
 		case <-ctx.Done():
 			return sent, bytes, nil
 		case <-time.After(time.Until(start.Add(at + frameDur))):
 		}
 	}
+}
+
+// record notes a packet sent at ts (sent in time order per stream, audio
+// and video interleaved, so nearly sorted).
+func (s *benchStream) record(ts uint32) {
+	s.mu.Lock()
+	i := len(s.sent)
+	for i > 0 && s.sent[i-1] > ts {
+		i--
+	}
+	s.sent = slices.Insert(s.sent, i, ts)
+	s.mu.Unlock()
 }
 
 // processCPU returns a process's user+system CPU seconds from /proc, or 0.

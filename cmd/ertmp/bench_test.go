@@ -55,3 +55,54 @@ func TestBenchNoServer(t *testing.T) {
 		t.Fatalf("stderr %q", errb.String())
 	}
 }
+
+func benchHub(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &rtmp.Server{Handler: live.NewHub(live.Config{})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// Ingest mode: three publishers, no players; side by side: the same load
+// against two servers, with the ratio line; players that join a live
+// stream report their time to the first key frame.
+func TestBenchIngestAndCompare(t *testing.T) {
+	a, b := benchHub(t), benchHub(t)
+	pid := strconv.Itoa(os.Getpid())
+	var out, errb bytes.Buffer
+	code := run([]string{"bench", "-json", "-publishers", "3", "-players", "0", "-t", "1s", "-mbps", "1", "-server-pid", pid,
+		"rtmp://" + a + "/live/in"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if r.Publishers != 3 || r.PublishedMbps < 1.8 || r.ServerCPUPerIngestGbit <= 0 || r.ServerPeakRSSMB <= 0 || len(r.Errors) > 0 {
+		t.Fatalf("ingest result %+v", r)
+	}
+	out.Reset()
+	errb.Reset()
+	code = run([]string{"bench", "-players", "4", "-join-after", "700ms", "-t", "2s", "-mbps", "1", "-gop", "500ms", "-server-pid", pid + "," + pid,
+		"rtmp://" + a + "/live/x", "rtmp://" + b + "/live/x"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	text := out.String()
+	for _, want := range []string{"rtmp://" + a + "/live/x: 1 publishers, 4/4 players", "rtmp://" + b + "/live/x: 1 publishers, 4/4 players",
+		"first key frame after the play command: p50", "CPU per delivered Gbit", "got 100.0% of its packets"} {
+		if !bytes.Contains(out.Bytes(), []byte(want)) {
+			t.Fatalf("output lacks %q:\n%s\nstderr:\n%s", want, text, errb.String())
+		}
+	}
+	if !bytes.Contains(errb.Bytes(), []byte("ertmp bench: 2/2")) || !bytes.Contains(errb.Bytes(), []byte("Mbit/s delivered so far")) {
+		t.Fatalf("no progress lines:\n%s", errb.String())
+	}
+	t.Log(text)
+}
