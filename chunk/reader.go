@@ -22,6 +22,16 @@ const (
 // length and sends nothing costs at most this much per chunk stream.
 const initialAlloc = 64 << 10
 
+// Media payloads (audio and video messages) up to slabMessage bytes are
+// carved out of a shared slab of slabSize bytes rather than allocated one
+// by one: a live server detaches and keeps every media payload, so reading
+// them costs one allocation per slab, not one per message. A slab lives as
+// long as any payload in it is referenced.
+const (
+	slabSize    = 256 << 10
+	slabMessage = 64 << 10
+)
+
 // ReaderConfig holds the Reader's limits. The zero value of each field
 // selects its default.
 type ReaderConfig struct {
@@ -94,6 +104,7 @@ type stream struct {
 	extVal uint32
 
 	inProgress bool   // a message has started and is not complete
+	slab       bool   // buf is a region of a slab (not counted in held)
 	buf        []byte // the message being assembled; len = bytes received
 }
 
@@ -112,6 +123,7 @@ type Reader struct {
 	chunkSize uint32
 	nread     uint64 // bytes consumed, headers included
 
+	slab     []byte      // the free rest of the current slab (counted in held whole)
 	low      [64]*stream // chunk streams 2-63, the ones peers use
 	high     map[uint32]*stream
 	nstreams int
@@ -212,8 +224,10 @@ func (r *Reader) Detach() []byte {
 	}
 	r.last = nil
 	p := s.buf
-	r.held -= cap(p)
-	s.buf = nil
+	if !s.slab {
+		r.held -= cap(p)
+	}
+	s.buf, s.slab = nil, false
 	return p[:len(p):len(p)]
 }
 
@@ -394,9 +408,46 @@ func (r *Reader) readHeader(b0 uint8) (*stream, error) {
 		return nil, csidError(csid, &MessageTooLargeError{Length: s.length, Max: r.cfg.MaxMessageSize})
 	}
 	s.inProgress = true
-	s.buf = s.buf[:0]
 	r.partial++
+	if (s.typeID == 8 || s.typeID == 9) && s.length > 0 && s.length <= slabMessage {
+		if err := r.carve(s); err != nil {
+			return nil, csidError(csid, err)
+		}
+		return s, nil
+	}
+	if s.slab {
+		s.buf, s.slab = nil, false // a slab region is its message's alone
+	}
+	s.buf = s.buf[:0]
 	return s, nil
+}
+
+// carve gives a media message of s its buffer from the slab, sized to its
+// length (at most slabMessage: a peer that declares that much and sends
+// nothing wastes that much of a slab).
+func (r *Reader) carve(s *stream) error {
+	if s.buf != nil {
+		r.held -= cap(s.buf) // a buffer of its own, kept for reuse: not needed
+		s.buf = nil
+	}
+	n := int(s.length)
+	if len(r.slab) < n {
+		if r.slab != nil {
+			r.held -= slabSize // what is left of it goes with its payloads
+		}
+		if r.held+slabSize > r.cfg.MaxBuffered {
+			r.reclaim()
+			if r.held+slabSize > r.cfg.MaxBuffered {
+				return fmt.Errorf("%w: need %d more bytes, %d of %d held", ErrBufferLimit, slabSize, r.held, r.cfg.MaxBuffered)
+			}
+		}
+		r.slab = make([]byte, slabSize)
+		r.held += slabSize
+	}
+	s.buf = r.slab[:0:n]
+	s.slab = true
+	r.slab = r.slab[n:]
+	return nil
 }
 
 // skipExtended handles the extended timestamp of a type 3 chunk whose chunk
@@ -467,10 +518,19 @@ func (r *Reader) readData(s *stream) (bool, error) {
 }
 
 // grow enlarges the buffer of s, which is full and short of s.length:
-// min(length, initialAlloc) first, then doubling, capped at the length. So
-// memory follows the bytes that actually arrive, not the declared length.
+// min(length, initialAlloc) first, then the whole length once that much
+// arrived. So a peer that declares a large length and sends little costs
+// initialAlloc, not the length.
 func (r *Reader) grow(s *stream) error {
-	c := max(2*cap(s.buf), initialAlloc)
+	c := initialAlloc
+	if cap(s.buf) >= initialAlloc {
+		// The peer sent the first initialAlloc bytes: it is sending this
+		// message, so the rest is allocated at once, not by doubling (a
+		// 500 KB key frame: two allocations and one 64 KiB copy, not four
+		// and 450 KB). The length is bounded by MaxMessageSize and the
+		// total by MaxBuffered.
+		c = int(s.length)
+	}
 	c = min(c, int(s.length))
 	more := c - cap(s.buf)
 	if r.held+more > r.cfg.MaxBuffered {
@@ -491,8 +551,10 @@ func (r *Reader) grow(s *stream) error {
 func (r *Reader) reclaim() {
 	drop := func(s *stream) {
 		if s != nil && !s.inProgress && s.buf != nil {
-			r.held -= cap(s.buf)
-			s.buf = nil
+			if !s.slab {
+				r.held -= cap(s.buf)
+			}
+			s.buf, s.slab = nil, false
 		}
 	}
 	for _, s := range r.low {

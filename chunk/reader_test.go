@@ -389,7 +389,7 @@ func TestReaderBufferLimit(t *testing.T) {
 }
 
 func TestReaderDetach(t *testing.T) {
-	tc := wireTable()[0] // example 1: four messages on one chunk stream
+	tc := wireTable()[0] // example 1: four audio messages on one chunk stream
 	r := NewReader(bytes.NewReader(tc.wire), nil)
 	if r.Detach() != nil {
 		t.Fatal("Detach before any message returned a payload")
@@ -399,8 +399,8 @@ func TestReaderDetach(t *testing.T) {
 	if &p[0] != &m.Payload[0] || r.Detach() != nil {
 		t.Fatal("Detach should return the payload once")
 	}
-	if r.held != 0 {
-		t.Errorf("held %d after Detach", r.held)
+	if cap(p) != len(p) {
+		t.Fatalf("detached payload has capacity %d beyond its %d bytes", cap(p), len(p))
 	}
 	m2, _ := r.ReadMessage()
 	if &m2.Payload[0] == &p[0] {
@@ -409,10 +409,68 @@ func TestReaderDetach(t *testing.T) {
 	if !bytes.Equal(p, tc.msgs[0].Payload) {
 		t.Fatal("detached payload was overwritten")
 	}
-	// Without Detach the buffer is reused.
-	m3, _ := r.ReadMessage()
-	if &m3.Payload[0] != &m2.Payload[0] {
+}
+
+// Other messages keep a buffer of their own, reused when not detached.
+func TestReaderReusesBuffer(t *testing.T) {
+	var wire []byte
+	for i := range 3 {
+		wire, _ = Encode(wire, msg(3, uint32(i), 18, 1, bytes.Repeat([]byte{byte(i)}, 300)), 128)
+	}
+	r := NewReader(bytes.NewReader(wire), nil)
+	m1, _ := r.ReadMessage()
+	held := r.held
+	if held == 0 {
+		t.Fatal("no buffer held")
+	}
+	m2, _ := r.ReadMessage()
+	if &m2.Payload[0] != &m1.Payload[0] {
 		t.Error("reader did not reuse its buffer")
+	}
+	r.Detach()
+	if r.held != 0 {
+		t.Errorf("held %d after Detach", r.held)
+	}
+}
+
+// Media payloads come from a shared slab: reading and detaching a stream
+// of them allocates once per slab, not once per message, and a detached
+// payload is never overwritten.
+func TestReaderSlab(t *testing.T) {
+	var wire []byte
+	const n = 200
+	for i := range n {
+		typ := uint8(9)
+		if i%3 == 0 {
+			typ = 8
+		}
+		wire, _ = Encode(wire, msg(uint32(4+typ%2), uint32(i*10), typ, 1, bytes.Repeat([]byte{byte(i)}, 5000+i)), 4096)
+	}
+	r := NewReader(bytes.NewReader(wire), nil)
+	r.SetChunkSize(4096)
+	kept := make([][]byte, 0, n)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range n {
+		if _, err := r.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, r.Detach())
+	}
+	runtime.ReadMemStats(&m1)
+	allocs := float64(m1.Mallocs - m0.Mallocs)
+	for i, p := range kept[:n] {
+		if len(p) != 5000+i || cap(p) != len(p) || p[0] != byte(i) || p[len(p)-1] != byte(i) {
+			t.Fatalf("payload %d: %d bytes, cap %d, first %d", i, len(p), cap(p), p[0])
+		}
+	}
+	// About 1 MB of payloads: a few slabs (and the reader's first use).
+	if max := float64(n*5100/slabSize + 12); allocs > max {
+		t.Fatalf("%.0f allocations for %d media messages, want at most %.0f", allocs, n, max)
+	}
+	t.Logf("%.0f allocations for %d media messages", allocs, n)
+	if r.held > slabSize {
+		t.Fatalf("held %d", r.held)
 	}
 }
 
@@ -538,5 +596,26 @@ func TestReaderSetLimits(t *testing.T) {
 	r.ReadMessage()
 	if _, err := r.ReadMessage(); !errors.Is(err, ErrBufferLimit) {
 		t.Fatalf("over the lowered buffer limit: %v, want ErrBufferLimit", err)
+	}
+}
+
+// A large message is allocated at its length once its first 64 KiB
+// arrived: two allocations for a 500 KB key frame, not a doubling series.
+func TestReaderLargeMessageAllocations(t *testing.T) {
+	wire, _ := Encode(nil, msg(6, 0, 9, 1, bytes.Repeat([]byte{7}, 500_000)), 4096)
+	r := NewReader(bytes.NewReader(wire), nil)
+	r.SetChunkSize(4096)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	m, err := r.ReadMessage()
+	runtime.ReadMemStats(&m1)
+	if err != nil || len(m.Payload) != 500_000 {
+		t.Fatalf("%d bytes, %v", len(m.Payload), err)
+	}
+	if n := m1.Mallocs - m0.Mallocs; n > 4 {
+		t.Fatalf("%d allocations for one 500 KB message", n)
+	}
+	if got := m1.TotalAlloc - m0.TotalAlloc; got > uint64(600_000+r.cfg.BufferSize) {
+		t.Fatalf("%d bytes allocated for one 500 KB message", got)
 	}
 }
