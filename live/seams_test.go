@@ -559,3 +559,26 @@ func TestSeamBatchWakesAtFlush(t *testing.T) {
 	sub.Close()
 	pub.Close()
 }
+
+// A bare onMetaData (no @setDataFrame) is kept for late subscribers too.
+func TestBareOnMetaDataKept(t *testing.T) {
+	h := quietHub(t, Config{})
+	k := Key{"live", "bare"}
+	pub := mustPublish(t, h, k, PublishOptions{})
+	meta, err := message.Data{Values: []amf0.Value{"onMetaData", amf0.Object{{Key: "width", Value: 320.0}}}}.AppendPayload(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, pub, message.TypeDataAMF0, 0, meta)
+	write(t, pub, message.TypeVideo, 0, avcFrame(true, 1))
+	sub, err := h.Subscribe(ctx5(t), k, SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := readN(t, sub, 2)
+	if !items[0].Packet.IsData() || !bytes.Equal(items[0].Packet.Payload(), meta) {
+		t.Fatalf("first item %+v", items[0])
+	}
+	sub.Close()
+	pub.Close()
+}

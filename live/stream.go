@@ -223,6 +223,13 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 			return kills
 		default:
 			p = &Packet{typ: pk.Type, ts: ts, payload: pk.Payload, flags: fConfig}
+			if err == nil {
+				if name, _ := d.Name(); name == "onMetaData" {
+					// A bare onMetaData (some encoders send it without
+					// @setDataFrame) is kept like one.
+					st.setFrame(name, p)
+				}
+			}
 		}
 	default:
 		// Commands and shared objects of the publisher are not relayed.
