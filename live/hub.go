@@ -95,6 +95,21 @@ func (h *Hub) begin(s *Session, kind rtmp.Kind, key Key) *Session {
 	return s
 }
 
+// open begins a session and admits it (names, Authorize); it returns the
+// session and the key it attaches to, or the refusal (already recorded).
+func (h *Hub) open(ctx context.Context, s *Session, kind rtmp.Kind, key Key) (*Session, Key, error) {
+	s = h.begin(s, kind, key)
+	if s == nil {
+		return nil, key, ErrShutdown
+	}
+	key, err := h.admit(ctx, s)
+	if err != nil {
+		h.refuse(s, nil, err)
+		return nil, key, err
+	}
+	return s, key, nil
+}
+
 // maxLogName bounds a peer's string in a log line.
 const maxLogName = 128
 
@@ -246,13 +261,8 @@ func (h *Hub) unpublish(st *stream, p *Publication) {
 // decoder configurations and data frames in force; read it with Read or
 // TryRead, and Close it when done.
 func (h *Hub) Subscribe(ctx context.Context, key Key, o SubscribeOptions) (*Subscription, error) {
-	sess := h.begin(o.Session, rtmp.KindPlay, key)
-	if sess == nil {
-		return nil, ErrShutdown
-	}
-	key, err := h.admit(ctx, sess)
+	sess, key, err := h.open(ctx, o.Session, rtmp.KindPlay, key)
 	if err != nil {
-		h.refuse(sess, nil, err)
 		return nil, err
 	}
 	s := newSubscriber(h, h.subLimits(&o))

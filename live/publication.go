@@ -54,13 +54,8 @@ type Publication struct {
 // ends with ReasonReplaced) or past Config.MaxStreams. Subscribers that
 // were waiting for the key start with its first packet.
 func (h *Hub) Publish(ctx context.Context, key Key, o PublishOptions) (*Publication, error) {
-	sess := h.begin(o.Session, rtmp.KindPublish, key)
-	if sess == nil {
-		return nil, ErrShutdown
-	}
-	key, err := h.admit(ctx, sess)
+	sess, key, err := h.open(ctx, o.Session, rtmp.KindPublish, key)
 	if err != nil {
-		h.refuse(sess, nil, err)
 		return nil, err
 	}
 	p := &Publication{hub: h, sess: sess, stop: o.Stop, batch: o.Batch}
