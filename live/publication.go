@@ -46,6 +46,9 @@ type Publication struct {
 	closeOnce sync.Once
 	// Counters, written by the writing goroutine.
 	packets, bytes atomic.Uint64
+	// rtmpSession is the session of an RTMP publisher, once accepted (for
+	// RequestReconnect).
+	rtmpSession atomic.Pointer[rtmp.PublishSession]
 }
 
 // Publish makes a new publication of the stream key. Config.Hooks

@@ -1,7 +1,7 @@
 // Command ertmp is the ertmp toolbox: a live RTMP server and the everyday
 // tools around it.
 //
-//	ertmp serve [-listen :1935]                  the live server
+//	ertmp serve [-config FILE] [-listen :1935]    the live server
 //	ertmp publish [-re] [-loop N] FILE.flv URL   push a file
 //	ertmp play URL [-o FILE.flv] [-t DURATION]   pull a stream
 //	ertmp probe [-json] FILE.flv|URL             report streams

@@ -76,6 +76,7 @@ func publishFile(ctx context.Context, src []byte, url string, cfg *rtmp.ClientCo
 		firstTS  uint32
 		moveTo   *rtmp.URL
 		hasVideo = len(src) > 4 && src[4]&flv.FlagVideo != 0
+		headers  streamHeaders
 	)
 	for i := 0; loops == 0 || i < loops; i++ {
 		r := flv.NewReader(bytes.NewReader(src))
@@ -119,10 +120,20 @@ func publishFile(ctx context.Context, src []byte, url string, cfg *rtmp.ClientCo
 				}
 				pub.Close()
 				pub, moveTo = next, nil
+				// The new server starts a new stream: it needs the
+				// metadata and decoder configurations in force before
+				// the key frame, as a publisher sends them at the start.
+				for _, h := range headers.tags() {
+					h.Timestamp = tag.Timestamp
+					if err := pub.WriteTag(h); err != nil {
+						return sent, err
+					}
+				}
 			}
 			if err := pub.WriteTag(tag); err != nil {
 				return sent, err
 			}
+			headers.keep(tag)
 			sent++
 		}
 		offset = last + 40
@@ -149,4 +160,56 @@ func pendingReconnect(pub *rtmp.Publisher) *rtmp.URL {
 func isKeyFrame(t flv.Tag) bool {
 	var v flv.VideoTag
 	return t.Type == flv.TagVideo && v.Unmarshal(t.Data) == nil && v.IsKeyFrame()
+}
+
+// streamHeaders keeps what a publisher sent that a new connection needs
+// before its first key frame: the last onMetaData and the last sequence
+// header of each codec and track, in the order they came.
+type streamHeaders struct {
+	order []string
+	byKey map[string]flv.Tag
+}
+
+func (h *streamHeaders) keep(t flv.Tag) {
+	key := ""
+	switch t.Type {
+	case flv.TagScript:
+		key = "meta"
+	case flv.TagVideo:
+		var v flv.VideoTag
+		if v.Unmarshal(t.Data) == nil && v.IsSequenceHeader() {
+			key = fmt.Sprint("v ", v.Codec(), " ", firstTrack(v.Tracks()))
+		}
+	case flv.TagAudio:
+		var a flv.AudioTag
+		if a.Unmarshal(t.Data) == nil && a.IsSequenceHeader() {
+			key = fmt.Sprint("a ", a.Codec(), " ", firstTrack(a.Tracks()))
+		}
+	}
+	if key == "" {
+		return
+	}
+	if h.byKey == nil {
+		h.byKey = map[string]flv.Tag{}
+	}
+	if _, ok := h.byKey[key]; !ok {
+		h.order = append(h.order, key)
+	}
+	t.Data = bytes.Clone(t.Data)
+	h.byKey[key] = t
+}
+
+func firstTrack(it flv.TrackIter) uint8 {
+	if it.Next() {
+		return it.Track().ID
+	}
+	return 0
+}
+
+func (h *streamHeaders) tags() []flv.Tag {
+	out := make([]flv.Tag, 0, len(h.order))
+	for _, k := range h.order {
+		out = append(out, h.byKey[k])
+	}
+	return out
 }

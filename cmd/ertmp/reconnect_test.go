@@ -27,11 +27,17 @@ func serveLocal(t *testing.T, h rtmp.HandlerFunc) *rtmp.URL {
 }
 
 // ertmp publish follows a ReconnectRequest to the server it names, at the
-// next key frame: every tag reaches one server or the other, in order.
+// next key frame: every tag reaches one server or the other, in order, and
+// the new server gets the metadata and sequence headers first (it starts a
+// new stream).
 func TestPublishFollowsReconnect(t *testing.T) {
 	type got struct {
 		n        int
 		firstKey bool
+		// headers counts the sequence headers B got before its first
+		// coded frame; meta whether onMetaData came first.
+		headers int
+		meta    bool
 	}
 	bDone := make(chan got, 1)
 	b := serveLocal(t, func(r *rtmp.Request) {
@@ -46,9 +52,17 @@ func TestPublishFollowsReconnect(t *testing.T) {
 				bDone <- g
 				return
 			}
+			if pk.Type == message.TypeDataAMF0 && g.n == 0 {
+				g.meta = true
+			}
 			if pk.IsMedia() {
-				if g.n == 0 {
-					var v flv.VideoTag
+				var v flv.VideoTag
+				var a flv.AudioTag
+				switch {
+				case pk.Type == message.TypeVideo && v.Unmarshal(pk.Payload) == nil && v.IsSequenceHeader() && g.n == g.headers,
+					pk.Type == message.TypeAudio && a.Unmarshal(pk.Payload) == nil && a.IsSequenceHeader() && g.n == g.headers:
+					g.headers++
+				case g.n == g.headers:
 					g.firstKey = pk.Type == message.TypeVideo && v.Unmarshal(pk.Payload) == nil && v.IsKeyFrame()
 				}
 				g.n++
@@ -87,11 +101,12 @@ func TestPublishFollowsReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	na, gb := <-aDone, <-bDone
-	if na < 5 || gb.n == 0 || !gb.firstKey {
-		t.Fatalf("server A got %d media tags, server B %d (first a key frame: %v)", na, gb.n, gb.firstKey)
+	if na < 5 || gb.n == 0 || !gb.firstKey || gb.headers != 2 || !gb.meta {
+		t.Fatalf("server A got %d media tags, server B %d: metadata first %v, then %d sequence headers (want AVC and AAC), then a key frame: %v",
+			na, gb.n, gb.meta, gb.headers, gb.firstKey)
 	}
-	if na+gb.n != sent-1 { // one script tag
-		t.Fatalf("A %d + B %d media tags, %d tags sent", na, gb.n, sent)
+	if na+gb.n-gb.headers != sent-1 { // one script tag
+		t.Fatalf("A %d + B %d media tags (%d of them repeated sequence headers), %d tags sent", na, gb.n, gb.headers, sent)
 	}
 }
 

@@ -11,142 +11,166 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
-	rtmp "github.com/ertmp/rtmp"
-	"github.com/ertmp/rtmp/live"
-	"github.com/ertmp/rtmp/message"
+	server "github.com/ertmp/rtmp/serve"
 )
 
-const serveUsage = `usage: ertmp serve [flags]
+const serveUsage = `usage: ertmp serve [-config FILE] [flags]
 
 Runs a live RTMP server: publishers send to rtmp://HOST/APP/KEY, players
-watch the same URL. SIGINT or SIGTERM shuts it down gracefully (players get
-StreamEOF, publishers a polite close) within -shutdown-timeout.
+watch the same URL. Settings come from the built-in defaults, then the
+-config file (YAML; see -print-config), then the flags.
+
+SIGHUP reloads the file: keys, address lists, hooks, per-app limits, the
+TLS certificate and the API token apply to new sessions. SIGTERM or SIGINT
+drains (publishers that can reconnect are asked to, within the drain
+timeout) and shuts down politely (players get StreamEOF, publishers a
+polite close) within -shutdown-timeout.
 
 flags:
 `
 
-// serveCmd runs "ertmp serve" until SIGINT or SIGTERM.
+// serveCmd runs "ertmp serve" until SIGINT or SIGTERM; SIGHUP reloads.
 func serveCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, args, stdout, stderr, nil)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serveWith(ctx, args, stdout, stderr, nil, hup)
 }
 
-// byteSize is a flag value in bytes that takes K, M, G (powers of 1024,
-// with or without "iB") suffixes: 16MiB, 512K, 4096.
-type byteSize int
+// uintFlag is a flag.Value for a uint32 setting.
+type uintFlag struct{ p *server.ChunkSize }
 
-func (b *byteSize) String() string { return strconv.Itoa(int(*b)) }
+func (u uintFlag) String() string {
+	if u.p == nil {
+		return "0"
+	}
+	return strconv.FormatUint(uint64(*u.p), 10)
+}
 
-func (b *byteSize) Set(s string) error {
-	mult := 1
-	t := strings.TrimSuffix(strings.TrimSuffix(s, "iB"), "B")
-	switch {
-	case strings.HasSuffix(t, "K"), strings.HasSuffix(t, "k"):
-		mult, t = 1<<10, t[:len(t)-1]
-	case strings.HasSuffix(t, "M"):
-		mult, t = 1<<20, t[:len(t)-1]
-	case strings.HasSuffix(t, "G"):
-		mult, t = 1<<30, t[:len(t)-1]
+func (u uintFlag) Set(s string) error {
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return err
 	}
-	n, err := strconv.Atoi(t)
-	if err != nil || n > (1<<62)/mult || n < -(1<<62)/mult {
-		return fmt.Errorf("invalid size %q", s)
-	}
-	*b = byteSize(n * mult)
+	*u.p = server.ChunkSize(v)
 	return nil
 }
 
-// serveConfig is what the flags say.
-type serveConfig struct {
-	listen          string
-	srv             rtmp.Server
-	hub             live.Config
-	shutdownTimeout time.Duration
-	logLevel        string
-	logFormat       string
+// serveFlags are the flags that are not settings.
+type serveFlags struct {
+	config      string
+	printConfig bool
 }
 
-func parseServe(args []string, stderr io.Writer) (*serveConfig, error) {
-	c := &serveConfig{}
+// flagSet binds the flags to c: parsing args over a loaded file makes the
+// flags override it.
+func flagSet(c *server.Config, f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("ertmp serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, serveUsage)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.listen, "listen", rtmp.DefaultAddr, "TCP `address` to listen on")
-	chunkSize := fs.Uint("chunk-size", rtmp.DefaultChunkSize, "chunk size the server writes with")
-	fs.DurationVar(&c.srv.HandshakeTimeout, "handshake-timeout", rtmp.DefaultHandshakeTimeout, "bound on the handshake")
-	fs.DurationVar(&c.srv.RequestTimeout, "request-timeout", rtmp.DefaultRequestTimeout, "bound from handshake to publish or play")
-	fs.DurationVar(&c.srv.Conn.ReadTimeout, "read-timeout", rtmp.DefaultReadTimeout, "a peer that sends nothing for this long is closed (negative: never)")
-	fs.IntVar(&c.srv.MaxConns, "max-conns", rtmp.DefaultMaxConns, "most connections at once (negative: no limit)")
-	fs.IntVar(&c.srv.MaxConnsPerIP, "max-conns-per-ip", rtmp.DefaultMaxConnsPerIP, "most connections at once from one IP address (negative: no limit)")
-	fs.DurationVar(&c.srv.Conn.WriteTimeout, "write-timeout", rtmp.DefaultWriteTimeout, "bound on each write to a peer (negative: none)")
+	str := func(p *string, name, usage string) { fs.StringVar(p, name, *p, usage) }
+	dur := func(p *server.Duration, name, usage string) {
+		fs.DurationVar((*time.Duration)(p), name, time.Duration(*p), usage)
+	}
+	num := func(p *int, name, usage string) { fs.IntVar(p, name, *p, usage) }
+	boolean := func(p *bool, name, usage string) { fs.BoolVar(p, name, *p, usage) }
 
-	fs.BoolVar(&c.hub.ReplacePublisher, "replace-publisher", false, "a second publisher of a key replaces the first (default: it is rejected)")
-	fs.DurationVar(&c.hub.PlayWait, "play-wait", live.DefaultPlayWait, "how long a player waits for a stream not yet published (negative: no wait)")
-	fs.DurationVar(&c.hub.RepublishGrace, "republish-grace", live.DefaultRepublishGrace, "how long players wait for a publisher to return (negative: none)")
-	fs.IntVar(&c.hub.GOPMaxPackets, "gop-packets", live.DefaultGOPMaxPackets, "GOP cache bound in packets (negative: no GOP cache)")
-	gopBytes := byteSize(live.DefaultGOPMaxBytes)
-	fs.Var(&gopBytes, "gop-bytes", "GOP cache bound in bytes, e.g. 16MiB (negative: no GOP cache)")
-	queueBytes := byteSize(live.DefaultQueueMaxBytes)
-	fs.Var(&queueBytes, "queue-bytes", "bound on each player's queue in bytes (negative: none)")
-	fs.DurationVar(&c.hub.QueueMaxDelay, "queue-delay", live.DefaultQueueMaxDelay, "bound on how long a packet waits in a player's queue (negative: none)")
-	fs.DurationVar(&c.hub.SlowConsumerTimeout, "slow-timeout", live.DefaultSlowConsumerTimeout, "a player behind for this long is closed as a slow consumer (negative: never)")
-	sendBuffer := byteSize(0)
-	fs.Var(&sendBuffer, "send-buffer", "socket send buffer per player, e.g. 256KiB (0: the OS's autotuning)")
-	fs.DurationVar(&c.hub.PingInterval, "ping-interval", live.DefaultPingInterval, "how often players are pinged (negative: never)")
-	fs.DurationVar(&c.hub.PingTimeout, "ping-timeout", 0, "longest a pinged player may stay silent before it is closed (0: three ping intervals)")
-	fs.IntVar(&c.hub.MaxStreams, "max-streams", live.DefaultMaxStreams, "most streams published at once (negative: no limit)")
-	fs.IntVar(&c.hub.MaxPlayers, "max-players", live.DefaultMaxPlayers, "most players of one stream (negative: no limit)")
-	fs.BoolVar(&c.hub.ForwardUndeclared, "forward-undeclared", false, "send Enhanced RTMP codecs to players that declared no Enhanced RTMP capability")
+	fs.StringVar(&f.config, "config", "", "YAML configuration `file` read on top of the built-in defaults")
+	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
+	str((*string)(&c.Listen), "listen", "TCP `address` of RTMP")
+	str((*string)(&c.HTTP), "http", "`address` of the HTTP side: /healthz, /metrics, /v1/ (empty: off)")
+	str((*string)(&c.RTMPS), "rtmps", "`address` of RTMP over TLS, e.g. :443 (a host alone takes port 443; empty: off)")
+	str(&c.TLSCert, "tls-cert", "PEM certificate chain `file` for -rtmps (reloaded on SIGHUP)")
+	str(&c.TLSKey, "tls-key", "PEM private key `file` for -rtmps (reloaded on SIGHUP)")
 
-	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "bound on a graceful shutdown; past it connections are closed")
-	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.Var(uintFlag{&c.RTMP.ChunkSize}, "chunk-size", "chunk size the server writes with")
+	dur(&c.RTMP.HandshakeTimeout, "handshake-timeout", "bound on the handshake")
+	dur(&c.RTMP.RequestTimeout, "request-timeout", "bound from handshake to publish or play")
+	dur(&c.RTMP.ReadTimeout, "read-timeout", "a peer that sends nothing for this long is closed (negative: never)")
+	num(&c.RTMP.MaxConns, "max-conns", "most connections at once (negative: no limit)")
+	num(&c.RTMP.MaxConnsPerIP, "max-conns-per-ip", "most connections at once from one IP address (negative: no limit)")
+	dur(&c.RTMP.WriteTimeout, "write-timeout", "bound on each write to a peer (negative: none)")
+
+	boolean(&c.Live.ReplacePublisher, "replace-publisher", "a second publisher of a key replaces the first (default: it is rejected)")
+	dur(&c.Live.PlayWait, "play-wait", "how long a player waits for a stream not yet published (negative: no wait)")
+	dur(&c.Live.RepublishGrace, "republish-grace", "how long players wait for a publisher to return (negative: none)")
+	num(&c.Live.GOPPackets, "gop-packets", "GOP cache bound in packets (negative: no GOP cache)")
+	fs.Var(&c.Live.GOPBytes, "gop-bytes", "GOP cache bound in bytes, e.g. 16MiB (negative: no GOP cache)")
+	fs.Var(&c.Live.QueueBytes, "queue-bytes", "bound on each player's queue in bytes (negative: none)")
+	dur(&c.Live.QueueDelay, "queue-delay", "bound on how long a packet waits in a player's queue (negative: none)")
+	dur(&c.Live.SlowTimeout, "slow-timeout", "a player behind for this long is closed as a slow consumer (negative: never)")
+	fs.Var(&c.Live.SendBuffer, "send-buffer", "socket send buffer per player, e.g. 256KiB (0: the OS's autotuning)")
+	dur(&c.Live.PingInterval, "ping-interval", "how often players are pinged (negative: never)")
+	dur(&c.Live.PingTimeout, "ping-timeout", "longest a pinged player may stay silent before it is closed (0: three ping intervals)")
+	num(&c.Live.MaxStreams, "max-streams", "most streams published at once (negative: no limit)")
+	num(&c.Live.MaxPlayers, "max-players", "most players of one stream (negative: no limit)")
+	boolean(&c.Live.ForwardUndeclared, "forward-undeclared", "send Enhanced RTMP codecs to players that declared no Enhanced RTMP capability")
+
+	dur(&c.Drain.Timeout, "drain-timeout", "on SIGTERM, how long publishers asked to reconnect have to leave (0: no drain, shut down at once)")
+	str((*string)(&c.Drain.ReconnectURL), "reconnect-url", "the tcUrl publishers are asked to reconnect to on SIGTERM (empty: the one they used)")
+	dur(&c.ShutdownTimeout, "shutdown-timeout", "bound on a graceful shutdown; past it connections are closed")
+	str((*string)(&c.Log.Level), "log-level", "log level: debug, info, warn or error")
+	str((*string)(&c.Log.Format), "log-format", "log format: text or json")
+	return fs
+}
+
+// loadServe reads the configuration that args say: the defaults, the
+// -config file, the flags.
+func loadServe(args []string, stderr io.Writer) (*server.Config, *serveFlags, error) {
+	c, f := server.Default(), &serveFlags{}
+	fs := flagSet(c, f, stderr)
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
-		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+		return nil, nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if *chunkSize < 128 || *chunkSize > 0x7FFFFFFF {
-		return nil, fmt.Errorf("-chunk-size %d: want 128 to 2147483647", *chunkSize)
+	if f.config != "" {
+		var err error
+		if c, err = server.Load(f.config); err != nil {
+			return nil, nil, err
+		}
+		fs = flagSet(c, &serveFlags{}, io.Discard)
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, err
+		}
 	}
-	if c.shutdownTimeout <= 0 {
-		return nil, errors.New("-shutdown-timeout must be positive")
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
 	}
-	c.srv.ChunkSize = uint32(*chunkSize)
-	c.hub.GOPMaxBytes, c.hub.QueueMaxBytes, c.hub.SendBuffer = int(gopBytes), int(queueBytes), int(sendBuffer)
-	return c, nil
+	return c, f, nil
 }
 
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+func newLogger(w io.Writer, c *server.Config) *slog.Logger {
 	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", level)
-	}
+	lv.UnmarshalText([]byte(c.Log.Level)) // validated
 	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	if c.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return nil, fmt.Errorf("-log-format %q: want text or json", format)
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// serve runs the server until ctx ends, then shuts down. ready, when set,
-// gets the listening address. It returns the exit status: 0 after a
-// shutdown, 1 when the server cannot run, 2 for bad flags.
+// serve runs the server until ctx ends, then drains and shuts down. ready,
+// when set, gets the RTMP listening address. It returns the exit status:
+// 0 after a shutdown, 1 when the server cannot run, 2 for bad flags or
+// configuration.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(net.Addr)) int {
-	c, err := parseServe(args, stderr)
+	return serveWith(ctx, args, stdout, stderr, ready, nil)
+}
+
+// serveWith is serve that reloads the configuration at each value of hup.
+func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(net.Addr), hup <-chan os.Signal) int {
+	c, f, err := loadServe(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -154,55 +178,48 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 		fmt.Fprintf(stderr, "ertmp serve: %v\n", err)
 		return 2
 	}
-	log, err := newLogger(stderr, c.logLevel, c.logFormat)
+	if f.printConfig {
+		out, err := c.Redacted().YAML()
+		if err != nil {
+			fmt.Fprintf(stderr, "ertmp serve: %v\n", err)
+			return 1
+		}
+		stdout.Write(out)
+		return 0
+	}
+	log := newLogger(stderr, c)
+	srv, err := server.New(c, server.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "ertmp serve: %v\n", err)
 		return 2
 	}
-	c.hub.Logger = log
-	hub := live.NewHub(c.hub)
-	srv := &c.srv
-	srv.Handler = hub
-	srv.Logger = log
-	// Any codec and any number of tracks pass through (Enhanced RTMP v2
-	// connect _result: the server forwards what it is sent).
-	srv.Capabilities = &rtmp.Capabilities{
-		FourCCList:         []string{"*"},
-		VideoFourCCInfoMap: map[string]message.FourCCInfoMask{"*": message.FourCCCanForward},
-		AudioFourCCInfoMap: map[string]message.FourCCInfoMask{"*": message.FourCCCanForward},
-		CapsEx:             message.CapsExMultitrack | message.CapsExModEx,
-	}
-	ln, err := net.Listen("tcp", c.listen)
-	if err != nil {
+	if err := srv.Listen(); err != nil {
 		log.Error("ertmp: listen", "err", err)
 		return 1
 	}
-	log.Info("ertmp: listening", "addr", ln.Addr().String())
 	if ready != nil {
-		ready(ln.Addr())
+		ready(srv.Addr())
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		log.Error("ertmp: serve", "err", err)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				c, _, err := loadServe(args, io.Discard)
+				if err == nil {
+					err = srv.Reload(c)
+				}
+				if err != nil {
+					srv.Logger().Error("ertmp: reload failed; the configuration in force stays", "err", err)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	if err := srv.Run(ctx); err != nil {
 		return 1
-	}
-	log.Info("ertmp: shutting down", "timeout", c.shutdownTimeout)
-	start := time.Now()
-	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
-	defer cancel()
-	// The hub first: it ends every session with the reason "shutdown"
-	// (players get StreamEOF, publishers a polite close) and refuses new
-	// requests; then the server stops accepting and waits for the rest.
-	herr := hub.Shutdown(sctx)
-	serr := srv.Shutdown(sctx)
-	<-served
-	if herr != nil || serr != nil {
-		log.Warn("ertmp: shutdown timed out; connections were closed", "after", time.Since(start).Round(time.Millisecond))
-	} else {
-		log.Info("ertmp: stopped", "after", time.Since(start).Round(time.Millisecond))
 	}
 	return 0
 }

@@ -31,7 +31,8 @@ func commandTool() interop.Tool {
 	return interop.Program("ertmp", os.Args[0], "-test.run=^TestCommandChild$", "--")
 }
 
-// The server process gets SIGTERM in the middle of a stream that `ertmp
+// The server process gets SIGTERM, with no drain (ertmp publish would be
+// asked to reconnect; see TestDrainRestart), in the middle of a stream that `ertmp
 // publish -re` sends and two `ertmp play -o` processes save, one from the
 // start, one that joined a second later. Every packet they saved is a
 // packet of the source, in one contiguous run per stream (nothing lost in
@@ -44,7 +45,7 @@ func TestServeSIGTERMPlayersSave(t *testing.T) {
 	src := filepath.Join(dir, "src.flv")
 	interop.H264AAC(t, ffmpeg, src, 8)
 
-	srv := exec.Command(os.Args[0], "-test.run=^TestCommandChild$", "--", "serve", "-listen", "127.0.0.1:0", "-log-format", "json", "-shutdown-timeout", "5s")
+	srv := exec.Command(os.Args[0], "-test.run=^TestCommandChild$", "--", "serve", "-listen", "127.0.0.1:0", "-http", "127.0.0.1:0", "-drain-timeout", "0", "-log-format", "json", "-shutdown-timeout", "5s")
 	stderr, err := srv.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

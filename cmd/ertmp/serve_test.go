@@ -25,21 +25,6 @@ import (
 	"github.com/ertmp/rtmp/message"
 )
 
-func TestByteSize(t *testing.T) {
-	for in, want := range map[string]int{"4096": 4096, "16MiB": 16 << 20, "512K": 512 << 10, "512KiB": 512 << 10, "1G": 1 << 30, "2MB": 2 << 20, "-1": -1} {
-		var b byteSize
-		if err := b.Set(in); err != nil || int(b) != want {
-			t.Errorf("Set(%q) = %d, %v; want %d", in, b, err, want)
-		}
-	}
-	for _, in := range []string{"", "M", "12Q", "1.5M", "99999999999999999999G"} {
-		var b byteSize
-		if err := b.Set(in); err == nil {
-			t.Errorf("Set(%q) accepted", in)
-		}
-	}
-}
-
 func TestServeFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -194,7 +179,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	exit := make(chan int, 1)
 	go func() {
-		exit <- serve(ctx, strings.Fields("-listen 127.0.0.1:0 -log-format json -shutdown-timeout 5s"), io.Discard, logs, func(a net.Addr) { addrc <- a })
+		exit <- serve(ctx, strings.Fields("-listen 127.0.0.1:0 -http 127.0.0.1:0 -log-format json -shutdown-timeout 5s"), io.Discard, logs, func(a net.Addr) { addrc <- a })
 	}()
 	var addr string
 	select {
@@ -272,7 +257,7 @@ func TestServeChild(t *testing.T) {
 func TestServeSIGTERM(t *testing.T) {
 	ffmpeg := interop.FFmpeg(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeChild$")
-	cmd.Env = append(os.Environ(), "ERTMP_SERVE_CHILD=1", "ERTMP_SERVE_ARGS=-listen 127.0.0.1:0 -log-format json -shutdown-timeout 5s")
+	cmd.Env = append(os.Environ(), "ERTMP_SERVE_CHILD=1", "ERTMP_SERVE_ARGS=-listen 127.0.0.1:0 -http 127.0.0.1:0 -log-format json -shutdown-timeout 5s")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
