@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -309,5 +310,41 @@ func TestAPIOtherProtocolAndRedaction(t *testing.T) {
 	m = s.scrape(t)
 	if m.get("ertmp_sessions", "kind", "publish", "protocol", "relay") != 0 || m.get("ertmp_sessions_ended_total", "protocol", "relay", "reason", "client closed") != 1 {
 		t.Errorf("relay publisher's end not counted")
+	}
+}
+
+// An app with a slash (RTMP's app/instance) is one escaped path segment;
+// the stream name takes the rest of the path.
+func TestAPIStreamPath(t *testing.T) {
+	s := start(t, httpapi.Options{}, live.Config{})
+	p, err := s.hub.Publish(testCtx(t), live.Key{App: "live/inst", Name: "a/b"}, live.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var one stream
+	s.call(t, "GET", "/v1/streams/live%2Finst/a/b", "", 200, &one)
+	if one.App != "live/inst" || one.Name != "a/b" || !one.Publishing {
+		t.Errorf("got %+v", one)
+	}
+	var e apiError
+	s.call(t, "GET", "/v1/streams/live/inst/a/b", "", 404, &e)
+}
+
+// Without a hub yet (SetHub not called), /v1/ answers 503 and /metrics
+// still serves the event counters.
+func TestAPINoHub(t *testing.T) {
+	api := httpapi.New(httpapi.Options{})
+	api.ConnClosed(rtmp.ConnInfo{Reason: rtmp.ReasonHandshakeTimeout})
+	s := &server{api: api, client: http.DefaultClient}
+	hs := httptest.NewServer(api)
+	defer hs.Close()
+	s.base = hs.URL
+	var e apiError
+	s.call(t, "GET", "/v1/streams", "", 503, &e)
+	s.call(t, "POST", "/v1/kick", `{"id": 1}`, 503, &e)
+	m := s.scrape(t)
+	if m.get("ertmp_connection_closes_total", "reason", "handshake timeout") != 1 || m.get("ertmp_streams") != 0 {
+		t.Errorf("metrics without a hub: %v", m["ertmp_connection_closes_total"])
 	}
 }
