@@ -16,6 +16,7 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/auth"
+	"github.com/ertmp/rtmp/httpapi"
 	"github.com/ertmp/rtmp/live"
 )
 
@@ -48,6 +49,7 @@ type Server struct {
 	start *Config
 
 	auth   *auth.Auth
+	api    *httpapi.API
 	limits *appLimits
 	hub    *live.Hub
 	rtmp   *rtmp.Server
@@ -85,7 +87,20 @@ func New(cfg *Config, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.auth, err = auth.New(rules, auth.Options{Logger: s.log, Observe: o.Observe}); err != nil {
+	// The HTTP API and metrics (/metrics, /v1/): its hooks count every
+	// session, so it comes before the hub.
+	s.api = httpapi.New(httpapi.Options{Token: cfg.APIToken, Logger: s.log, Redact: s.Redact, Drain: func(ctx context.Context) error {
+		_, err := s.Drain(ctx)
+		return err
+	}})
+	observe := s.api.ObserveHook
+	if o.Observe != nil {
+		observe = func(hook string, d time.Duration, outcome string) {
+			s.api.ObserveHook(hook, d, outcome)
+			o.Observe(hook, d, outcome)
+		}
+	}
+	if s.auth, err = auth.New(rules, auth.Options{Logger: s.log, Observe: observe}); err != nil {
 		return nil, err
 	}
 	if cfg.RTMPS != "" {
@@ -96,17 +111,28 @@ func New(cfg *Config, o Options) (*Server, error) {
 	s.limits = newAppLimits(s.Config)
 	hc := cfg.hubConfig()
 	hc.Logger = s.log
-	hc.Hooks = live.JoinHooks(s.auth.Hooks(), s.limits.hooks(), o.Hooks)
+	hc.Hooks = live.JoinHooks(s.auth.Hooks(), s.limits.hooks(), s.api.Hooks(), o.Hooks)
 	s.hub = live.NewHub(hc)
+	s.api.SetHub(s.hub)
 	s.rtmp = cfg.rtmpServer()
 	s.rtmp.Handler = s.hub
 	s.rtmp.Logger = s.log
-	s.rtmp.OnConnClose = o.OnConnClose
+	s.rtmp.OnConnClose = func(ci rtmp.ConnInfo) {
+		s.api.ConnClosed(ci)
+		if o.OnConnClose != nil {
+			o.OnConnClose(ci)
+		}
+	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("/metrics", s.api)
+	s.mux.Handle("/v1/", s.api)
 	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	return s, nil
 }
+
+// API returns the HTTP API and metrics (mounted at /metrics and /v1/).
+func (s *Server) API() *httpapi.API { return s.api }
 
 // Hub returns the live hub (streams, sessions, kick).
 func (s *Server) Hub() *live.Hub { return s.hub }
@@ -404,6 +430,7 @@ func (s *Server) Reload(c *Config) error {
 	if cert != nil {
 		s.cert.Store(cert)
 	}
+	s.api.SetToken(c.APIToken)
 	s.cfg.Store(c)
 	st := s.start
 	for _, d := range []struct {

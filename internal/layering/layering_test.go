@@ -1,7 +1,7 @@
 // Package layering holds a test that keeps the dependency direction of
 // DESIGN.md §1: codecs import only the standard library and lower codecs,
 // nothing below live imports live, and only cmd/ and the server assembly
-// (serve) import httpapi.
+// (serve/) import httpapi.
 package layering
 
 import (
@@ -89,8 +89,8 @@ func violation(pkg, dep string) string {
 		}
 		return "codec packages import only the standard library and lower codecs"
 	}
-	if top == "httpapi" && !strings.HasPrefix(pkg, "cmd/") && pkg != "serve" {
-		return "only cmd/ imports httpapi"
+	if top == "httpapi" && !(strings.HasPrefix(pkg, "cmd/") || pkg == "serve" || strings.HasPrefix(pkg, "serve/") || strings.HasPrefix(pkg, "httpapi/")) {
+		return "only cmd/ and serve/ import httpapi"
 	}
 	if top == "live" && !(strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "live") || pkg == "record" || pkg == "httpapi" || pkg == "auth" || pkg == "serve" || strings.HasPrefix(pkg, "examples/")) {
 		return "nothing below live imports live"
@@ -103,12 +103,12 @@ func violation(pkg, dep string) string {
 
 // The rules themselves must catch a bad import.
 func TestViolationCatches(t *testing.T) {
-	for _, c := range [][2]string{{"amf0", "flv"}, {"chunk", "amf0"}, {"flv", "internal/probe"}, {"live", "httpapi"}, {".", "live"}, {"message", "chunk"}, {"codecinfo", "message"}, {"flv", "codecinfo"}} {
+	for _, c := range [][2]string{{"amf0", "flv"}, {"chunk", "amf0"}, {"flv", "internal/probe"}, {"live", "httpapi"}, {"record", "httpapi"}, {"examples/httpflv", "httpapi"}, {".", "live"}, {"message", "chunk"}, {"codecinfo", "message"}, {"flv", "codecinfo"}} {
 		if violation(c[0], c[1]) == "" {
 			t.Errorf("%s importing %s passes", c[0], c[1])
 		}
 	}
-	for _, c := range [][2]string{{"flv", "amf0"}, {"cmd/ertmp", "httpapi"}, {"live", "."}, {"codecinfo", "flv"}, {".", "codecinfo"}} {
+	for _, c := range [][2]string{{"flv", "amf0"}, {"cmd/ertmp", "httpapi"}, {"serve", "httpapi"}, {"live", "."}, {"codecinfo", "flv"}, {".", "codecinfo"}} {
 		if v := violation(c[0], c[1]); v != "" {
 			t.Errorf("%s importing %s fails: %s", c[0], c[1], v)
 		}

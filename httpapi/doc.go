@@ -1,0 +1,51 @@
+// Package httpapi is the HTTP side of an ertmp server: Prometheus metrics
+// (/metrics), a health check (/healthz) and a JSON API under /v1/ to list
+// streams and sessions and to kick them, on top of a live.Hub. It is an
+// http.Handler; the server assembly mounts it on its HTTP listener and
+// wires its feeds:
+//
+//	api := httpapi.New(httpapi.Options{Token: token})
+//	hub := live.NewHub(live.Config{Hooks: live.JoinHooks(authHooks, api.Hooks())})
+//	api.SetHub(hub)
+//	srv := &rtmp.Server{Handler: hub, OnConnClose: api.ConnClosed}
+//
+// # Metrics
+//
+// All are prefixed ertmp_. Counters of events are kept as they happen
+// (Hooks, ConnClosed, ObserveHook); gauges and the byte and drop counters
+// are read from the hub at scrape time, so they include the sessions still
+// running, and what an ending session counted moves into the totals: a
+// counter never goes backwards.
+//
+//	ertmp_sessions{kind,protocol}                    gauge    open publish and play sessions
+//	ertmp_players{protocol}                          gauge    subscribers of the streams
+//	ertmp_streams                                    gauge    streams the hub knows
+//	ertmp_streams_published                          gauge    streams with a publisher
+//	ertmp_sessions_started_total{kind,protocol}      counter  sessions the hub took
+//	ertmp_sessions_ended_total{kind,protocol,reason} counter  sessions that ended, refused ones too
+//	ertmp_connection_closes_total{reason}            counter  connections that ended before publish or play
+//	ertmp_received_bytes_total{kind,protocol}        counter  bytes received by sessions' connections
+//	ertmp_sent_bytes_total{kind,protocol}            counter  bytes sent by sessions' connections
+//	ertmp_dropped_packets_total{protocol}            counter  packets skipped for subscribers behind
+//	ertmp_hook_duration_seconds{hook,outcome}        histogram hook calls and their latency
+//
+// kind is "publish" or "play"; protocol is the session's (rtmp, rtmps,
+// http-flv, ...); reason is live.Reason's text for sessions (client
+// closed, rejected, slow consumer, kicked, ...) and rtmp.CloseReason's for
+// connections (handshake failed, handshake timeout, too many connections,
+// ...). No label ever holds a stream name or an address: label values come
+// from the code, so the number of series stays bounded. Per-stream figures
+// are in the JSON API. The registry also has the Go runtime's (go_) and
+// the process's (process_) collectors.
+//
+// # JSON API
+//
+// GET /v1/streams lists live.StreamInfo (tracks with their codecs,
+// bitrates, publisher, subscribers by protocol); GET
+// /v1/streams/{app}/{name} one of them; GET /v1/sessions lists
+// live.SessionInfo; POST /v1/kick with {"id": N} ends a session, with
+// {"app": A, "name": N} a stream's publisher; POST /v1/drain starts
+// Options.Drain. With Options.Token set, every /v1/ request needs
+// "Authorization: Bearer TOKEN". A tcUrl's query string, where clients put
+// stream keys, is left out of the answers.
+package httpapi
