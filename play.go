@@ -125,10 +125,20 @@ func (p *PlaySession) readLoop() {
 }
 
 // readEvents reads until the player stops (io.EOF) or the read fails.
+// playReadBuffer is a play session's read buffer once it plays.
+const playReadBuffer = 2 << 10
+
 func (p *PlaySession) readEvents() error {
+	// A player sends little once it plays (acknowledgements, ping
+	// responses, a pause now and then): a small read buffer, so that a
+	// server with thousands of players does not keep a large one for each.
+	small := false
 	for {
 		if p.closed.Load() {
 			return ErrSessionClosed
+		}
+		if !small {
+			small = p.conn.SetReadBufferSize(playReadBuffer)
 		}
 		m, err := p.conn.ReadMessage()
 		if err != nil {

@@ -109,7 +109,11 @@ type Auth struct {
 	// started maps the ID of a session that started to the rules it
 	// started under (for its done hook).
 	started sync.Map // uint64 -> *app
-	pending sync.WaitGroup
+	// pending counts the done hooks in flight; idle is closed while none
+	// is (a WaitGroup would let Add race with Wait from zero).
+	pmu     sync.Mutex
+	pending int
+	idle    chan struct{}
 }
 
 // New returns an Auth that applies r.
@@ -410,9 +414,9 @@ func (a *Auth) end(s *live.Session, e live.SessionEnd) {
 	f.Set("bytes_out", fmt.Sprint(e.BytesOut))
 	f.Set("packets", fmt.Sprint(e.Packets))
 	f.Set("duration", fmtFloat(e.Duration.Seconds()))
-	a.pending.Add(1)
+	a.hookStarted()
 	go func() {
-		defer a.pending.Done()
+		defer a.hookDone()
 		ctx, cancel := context.WithTimeout(context.Background(), x.HookTimeout)
 		defer cancel()
 		start := time.Now()
@@ -429,12 +433,35 @@ func (a *Auth) end(s *live.Session, e live.SessionEnd) {
 	}()
 }
 
+func (a *Auth) hookStarted() {
+	a.pmu.Lock()
+	if a.pending == 0 {
+		a.idle = make(chan struct{})
+	}
+	a.pending++
+	a.pmu.Unlock()
+}
+
+func (a *Auth) hookDone() {
+	a.pmu.Lock()
+	a.pending--
+	if a.pending == 0 {
+		close(a.idle)
+	}
+	a.pmu.Unlock()
+}
+
 // Wait waits for the done hooks in flight (or for ctx).
 func (a *Auth) Wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { a.pending.Wait(); close(done) }()
+	a.pmu.Lock()
+	idle := a.idle
+	n := a.pending
+	a.pmu.Unlock()
+	if n == 0 {
+		return nil
+	}
 	select {
-	case <-done:
+	case <-idle:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

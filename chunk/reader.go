@@ -22,14 +22,18 @@ const (
 // length and sends nothing costs at most this much per chunk stream.
 const initialAlloc = 64 << 10
 
-// Media payloads (audio and video messages) up to slabMessage bytes are
-// carved out of a shared slab of slabSize bytes rather than allocated one
-// by one: a live server detaches and keeps every media payload, so reading
-// them costs one allocation per slab, not one per message. A slab lives as
-// long as any payload in it is referenced.
+// Media payloads (audio and video messages) up to slabMessage bytes (most
+// audio frames and P-frames) are
+// carved out of a shared slab rather than allocated one by one: a live
+// server detaches and keeps every media payload, so reading them costs one
+// allocation per slab, not one per message. A slab lives as long as any
+// payload in it is referenced. The first slab of a Reader is
+// firstSlab bytes and each next one twice the last, up to slabSize: a
+// connection that receives little media holds little.
 const (
-	slabSize    = 256 << 10
-	slabMessage = 64 << 10
+	firstSlab   = 16 << 10
+	slabSize    = 64 << 10
+	slabMessage = 16 << 10
 )
 
 // ReaderConfig holds the Reader's limits. The zero value of each field
@@ -118,12 +122,14 @@ type stream struct {
 // that goroutine, cfg included (only SetMaxMessageSize and SetMaxBuffered
 // change it).
 type Reader struct {
+	src       io.Reader
 	br        *bufio.Reader
 	cfg       ReaderConfig
 	chunkSize uint32
 	nread     uint64 // bytes consumed, headers included
 
 	slab     []byte      // the free rest of the current slab (counted in held whole)
+	slabLen  int         // the current slab's size
 	low      [64]*stream // chunk streams 2-63, the ones peers use
 	high     map[uint32]*stream
 	nstreams int
@@ -145,6 +151,7 @@ func NewReader(rd io.Reader, cfg *ReaderConfig) *Reader {
 	}
 	c.normalize()
 	return &Reader{
+		src:       rd,
 		br:        bufio.NewReaderSize(rd, c.BufferSize),
 		cfg:       c,
 		chunkSize: DefaultChunkSize,
@@ -182,6 +189,20 @@ func (r *Reader) SetMaxMessageSize(n uint32) {
 		n = DefaultMaxMessageSize
 	}
 	r.cfg.MaxMessageSize = n
+}
+
+// SetBufferSize replaces the read buffer with one of n bytes (at least
+// 16), if nothing is buffered now; it reports whether it did. A connection
+// that will receive little (a player, once it plays) keeps a small buffer
+// instead of ReaderConfig.BufferSize.
+func (r *Reader) SetBufferSize(n int) bool {
+	if r.br.Buffered() > 0 {
+		return false
+	}
+	if r.br.Size() != max(n, 16) {
+		r.br = bufio.NewReaderSize(r.src, n)
+	}
+	return true
 }
 
 // SetMaxBuffered changes ReaderConfig.MaxBuffered from the next buffer the
@@ -432,17 +453,17 @@ func (r *Reader) carve(s *stream) error {
 	}
 	n := int(s.length)
 	if len(r.slab) < n {
-		if r.slab != nil {
-			r.held -= slabSize // what is left of it goes with its payloads
-		}
-		if r.held+slabSize > r.cfg.MaxBuffered {
+		r.held -= r.slabLen // what is left of it goes with its payloads
+		size := min(max(2*r.slabLen, firstSlab), slabSize)
+		size = max(size, n)
+		if r.held+size > r.cfg.MaxBuffered {
 			r.reclaim()
-			if r.held+slabSize > r.cfg.MaxBuffered {
-				return fmt.Errorf("%w: need %d more bytes, %d of %d held", ErrBufferLimit, slabSize, r.held, r.cfg.MaxBuffered)
+			if r.held+size > r.cfg.MaxBuffered {
+				return fmt.Errorf("%w: need %d more bytes, %d of %d held", ErrBufferLimit, size, r.held, r.cfg.MaxBuffered)
 			}
 		}
-		r.slab = make([]byte, slabSize)
-		r.held += slabSize
+		r.slab, r.slabLen = make([]byte, size), size
+		r.held += size
 	}
 	s.buf = r.slab[:0:n]
 	s.slab = true

@@ -472,6 +472,9 @@ func TestReaderSlab(t *testing.T) {
 	if r.held > slabSize {
 		t.Fatalf("held %d", r.held)
 	}
+	if r.slabLen != slabSize {
+		t.Fatalf("slab %d after 1 MB, want it grown to %d", r.slabLen, slabSize)
+	}
 }
 
 func TestReaderErrorAtBoundaryIsNotSticky(t *testing.T) {
