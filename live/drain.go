@@ -1,5 +1,7 @@
 package live
 
+import rtmp "github.com/ertmp/rtmp"
+
 // RequestReconnect asks every RTMP publisher that advertised
 // CAPS_EX_RECONNECT in connect (rtmp.Capabilities.Reconnect) to reconnect,
 // with the Enhanced RTMP v2 ReconnectRequest (a NetConnection onStatus
@@ -21,13 +23,31 @@ func (h *Hub) RequestReconnect(tcURL, description string) (asked []uint64) {
 	}
 	h.mu.Unlock()
 	for _, p := range pubs {
-		ps := p.rtmpSession.Load()
-		if ps == nil || !p.sess.Capabilities.Reconnect() {
+		if p.sess.Request == nil || !p.sess.Capabilities.Reconnect() {
 			continue
 		}
-		if ps.SendReconnectRequest(tcURL, description) == nil {
+		p.rmu.Lock()
+		ps := p.rtmpSession
+		if ps == nil {
+			// Taken by the hub, not yet answered: asked once it is.
+			p.reconnect = &[2]string{tcURL, description}
+		}
+		p.rmu.Unlock()
+		if ps == nil || ps.SendReconnectRequest(tcURL, description) == nil {
 			asked = append(asked, p.sess.ID)
 		}
 	}
 	return asked
+}
+
+// setRTMPSession records an accepted RTMP publisher's session and sends
+// a reconnect request that came before.
+func (p *Publication) setRTMPSession(ps *rtmp.PublishSession) {
+	p.rmu.Lock()
+	p.rtmpSession = ps
+	r := p.reconnect
+	p.rmu.Unlock()
+	if r != nil {
+		ps.SendReconnectRequest(r[0], r[1])
+	}
 }

@@ -46,9 +46,11 @@ type Publication struct {
 	closeOnce sync.Once
 	// Counters, written by the writing goroutine.
 	packets, bytes atomic.Uint64
-	// rtmpSession is the session of an RTMP publisher, once accepted (for
-	// RequestReconnect).
-	rtmpSession atomic.Pointer[rtmp.PublishSession]
+	// rmu guards the RTMP publisher's session, once accepted, and a
+	// reconnect request that came before it was (RequestReconnect).
+	rmu         sync.Mutex
+	rtmpSession *rtmp.PublishSession
+	reconnect   *[2]string // tcUrl, description
 }
 
 // Publish makes a new publication of the stream key. Config.Hooks

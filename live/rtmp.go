@@ -131,7 +131,7 @@ func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 		pub.CloseWith(reasonFor(err), err)
 		return
 	}
-	pub.rtmpSession.Store(s)
+	pub.setRTMPSession(s)
 	conn := req.Conn()
 	h.track(conn, true)
 	defer h.track(conn, false)

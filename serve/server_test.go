@@ -182,8 +182,8 @@ func TestHTTPAndDrain(t *testing.T) {
 	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
 		t.Fatalf("/healthz: %d %q", code, body)
 	}
-	r.HTTPMux().Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "api") }))
-	if code, body := get(t, base+"/v1/streams"); code != 200 || body != "api" {
+	r.HTTPMux().Handle("/extra/", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "api") }))
+	if code, body := get(t, base+"/extra/streams"); code != 200 || body != "api" {
 		t.Fatalf("a mounted handler: %d %q", code, body)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
