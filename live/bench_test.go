@@ -37,7 +37,7 @@ func newFanout(n int) *fanout {
 	f.me = &Publication{hub: f.h, st: f.st}
 	f.st.claim(f.me, false)
 	for range n {
-		s := newSubscriber(f.h, f.h.subLimits(&SubscribeOptions{}))
+		s := newSubscriber(f.h, f.h.subLimits("live", &SubscribeOptions{}))
 		s.prepare = func(p *Packet) { p.Prepared(rtmp.DefaultChunkSize, 1) } // as RTMP players do
 		f.st.join(s)
 		s.mu.Lock()

@@ -106,9 +106,51 @@ type Config struct {
 	// Hooks are the lifecycle callbacks: connect, authorize, start, end.
 	Hooks Hooks
 
+	// App, when set, gives the settings of an application (the connect
+	// app of a stream) that differ from the fields above: asked when a
+	// stream is made (its GOP cache) and when a subscriber joins (its
+	// queue).
+	App func(app string) AppSettings
+
 	// Logger gets one line per session start and end; nil means
 	// slog.Default().
 	Logger *slog.Logger
+}
+
+// AppSettings are the settings of Config that may differ per application.
+// A zero field takes the Config's; a negative one turns the feature off or
+// lifts the limit, as in Config.
+type AppSettings struct {
+	GOPMaxPackets       int
+	GOPMaxBytes         int
+	QueueMaxBytes       int
+	QueueMaxDelay       time.Duration
+	SlowConsumerTimeout time.Duration
+}
+
+// appLimits resolves the limits of an application's streams.
+func (h *Hub) appLimits(app string) limits {
+	l := h.lim
+	if h.cfg.App == nil {
+		return l
+	}
+	a := h.cfg.App(app)
+	if a.GOPMaxPackets != 0 {
+		l.gopPackets = intOr(a.GOPMaxPackets, 0)
+	}
+	if a.GOPMaxBytes != 0 {
+		l.gopBytes = intOr(a.GOPMaxBytes, 0)
+	}
+	if a.QueueMaxBytes != 0 {
+		l.queueBytes = intOr(a.QueueMaxBytes, 0)
+	}
+	if a.QueueMaxDelay != 0 {
+		l.queueDelay = durOr(a.QueueMaxDelay, 0)
+	}
+	if a.SlowConsumerTimeout != 0 {
+		l.slowTimeout = durOr(a.SlowConsumerTimeout, 0)
+	}
+	return l
 }
 
 // limits are the effective values of a Config; immutable once the hub runs.

@@ -265,7 +265,7 @@ func (h *Hub) Subscribe(ctx context.Context, key Key, o SubscribeOptions) (*Subs
 	if err != nil {
 		return nil, err
 	}
-	s := newSubscriber(h, h.subLimits(&o))
+	s := newSubscriber(h, h.subLimits(key.App, &o))
 	s.sess, s.stop, s.prepare = sess, o.Stop, o.Prepare
 	s.caps, s.all = o.Capabilities, o.AllCodecs
 	s.enhanced = s.caps.Enhanced

@@ -582,3 +582,40 @@ func TestBareOnMetaDataKept(t *testing.T) {
 	sub.Close()
 	pub.Close()
 }
+
+// Config.App gives an application its own GOP cache and queue bounds.
+func TestAppSettings(t *testing.T) {
+	h := quietHub(t, Config{App: func(app string) AppSettings {
+		if app == "nogop" {
+			return AppSettings{GOPMaxPackets: -1, QueueMaxBytes: 100}
+		}
+		return AppSettings{}
+	}})
+	for _, tc := range []struct {
+		app        string
+		gop, queue int
+	}{{"nogop", 0, 100}, {"live", DefaultGOPMaxPackets, DefaultQueueMaxBytes}} {
+		st := newStream(h, Key{tc.app, "s"})
+		if st.lim.gopPackets != tc.gop {
+			t.Errorf("%s: GOP packets %d, want %d", tc.app, st.lim.gopPackets, tc.gop)
+		}
+		if l := h.subLimits(tc.app, &SubscribeOptions{}); l.queueBytes != tc.queue {
+			t.Errorf("%s: queue bytes %d, want %d", tc.app, l.queueBytes, tc.queue)
+		}
+	}
+	// The app without a GOP cache: a late subscriber starts at the next
+	// key frame, not at the cached one.
+	pub := mustPublish(t, h, Key{"nogop", "s"}, PublishOptions{})
+	write(t, pub, message.TypeVideo, 0, avcFrame(true, 1))
+	write(t, pub, message.TypeVideo, 40, avcFrame(false, 2))
+	sub, err := h.Subscribe(ctx5(t), Key{"nogop", "s"}, SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, pub, message.TypeVideo, 80, avcFrame(true, 3))
+	if items := readN(t, sub, 1); items[0].Packet.Timestamp() != 80 {
+		t.Fatalf("first packet at %d, want the next key frame at 80", items[0].Packet.Timestamp())
+	}
+	sub.Close()
+	pub.Close()
+}

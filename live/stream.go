@@ -20,6 +20,7 @@ import (
 type stream struct {
 	hub *Hub
 	key Key
+	lim limits // the hub's, with its app's settings (Config.App)
 
 	// refs counts the sessions using the stream (publisher and
 	// subscribers, waiting or not); guarded by Hub.mu. At zero the hub
@@ -68,7 +69,7 @@ type stream struct {
 }
 
 func newStream(h *Hub, k Key) *stream {
-	return &stream{hub: h, key: k, pubc: make(chan struct{})}
+	return &stream{hub: h, key: k, pubc: make(chan struct{}), lim: h.appLimits(k.App)}
 }
 
 // claim makes me the stream's publisher. The caller holds Hub.mu. It
@@ -318,7 +319,7 @@ func (st *stream) clearFrame(name string) {
 // GOPMaxPackets and GOPMaxBytes, past which it is dropped until the next
 // key frame.
 func (st *stream) cache(p *Packet) {
-	lim := &st.hub.lim
+	lim := &st.lim
 	if lim.gopPackets == 0 || lim.gopBytes == 0 {
 		return
 	}

@@ -182,8 +182,9 @@ func newSubscriber(h *Hub, lim subLimits) *Subscription {
 	return s
 }
 
-func (h *Hub) subLimits(o *SubscribeOptions) subLimits {
-	l := subLimits{queueBytes: h.lim.queueBytes, queueDelay: h.lim.queueDelay, slowTimeout: h.lim.slowTimeout, reportLoss: o.ReportLoss}
+func (h *Hub) subLimits(app string, o *SubscribeOptions) subLimits {
+	al := h.appLimits(app)
+	l := subLimits{queueBytes: al.queueBytes, queueDelay: al.queueDelay, slowTimeout: al.slowTimeout, reportLoss: o.ReportLoss}
 	if o.QueueMaxBytes != 0 {
 		l.queueBytes = intOr(o.QueueMaxBytes, 0)
 	}

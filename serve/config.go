@@ -129,6 +129,20 @@ type App struct {
 	// bounds).
 	MaxStreams int `yaml:"max_streams"`
 	MaxPlayers int `yaml:"max_players"`
+
+	// The GOP cache and player queue settings of the app's streams (0:
+	// the live: setting; negative: off, as there).
+	GOPPackets  int      `yaml:"gop_packets"`
+	GOPBytes    ByteSize `yaml:"gop_bytes"`
+	QueueBytes  ByteSize `yaml:"queue_bytes"`
+	QueueDelay  Duration `yaml:"queue_delay"`
+	SlowTimeout Duration `yaml:"slow_timeout"`
+}
+
+// hubSettings are the app's settings for the hub (live.Config.App).
+func (a *App) hubSettings() live.AppSettings {
+	return live.AppSettings{GOPMaxPackets: a.GOPPackets, GOPMaxBytes: int(a.GOPBytes), QueueMaxBytes: int(a.QueueBytes),
+		QueueMaxDelay: time.Duration(a.QueueDelay), SlowConsumerTimeout: time.Duration(a.SlowTimeout)}
 }
 
 // Default returns the built-in configuration.

@@ -115,6 +115,11 @@ apps:
     hook_failure: allow
     max_streams: 3
     max_players: 4
+    gop_packets: 100
+    gop_bytes: 4MiB
+    queue_bytes: 8MiB
+    queue_delay: 2s
+    slow_timeout: 4s
 `
 
 // Every setting can be set from the file: each field of the result

@@ -111,6 +111,10 @@ func New(cfg *Config, o Options) (*Server, error) {
 	s.limits = newAppLimits(s.Config)
 	hc := cfg.hubConfig()
 	hc.Logger = s.log
+	hc.App = func(app string) live.AppSettings {
+		a, _ := s.Config().appOf(app)
+		return a.hubSettings()
+	}
 	hc.Hooks = live.JoinHooks(s.auth.Hooks(), s.limits.hooks(), s.api.Hooks(), o.Hooks)
 	s.hub = live.NewHub(hc)
 	s.api.SetHub(s.hub)
