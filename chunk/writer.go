@@ -19,6 +19,9 @@ const (
 	refThreshold = 1 << 10
 	// maxSegs bounds the queued references; IOV_MAX is 1024 on Linux.
 	maxSegs = 512
+	// maxFlat is the largest coalescing buffer a Writer keeps between
+	// flushes (see Writer.writev).
+	maxFlat = 256 << 10
 )
 
 // wstream is what the peer believes about one of our chunk streams: the
@@ -58,6 +61,11 @@ type Writer struct {
 	segs []segment // prepared messages queued by reference, in order
 	vec  net.Buffers
 	out  net.Buffers // what WriteTo consumes; a field so it does not escape
+	// writev: w writes net.Buffers with one writev (a TCP or Unix socket).
+	// Otherwise (TLS) a flush copies its buffers into flat and makes one
+	// Write: one TLS write of full records instead of one per buffer.
+	writev bool
+	flat   []byte
 
 	low  [64]wstream
 	high map[uint32]*wstream
@@ -75,7 +83,9 @@ func NewWriterSize(w io.Writer, size int) *Writer {
 	if size <= 0 {
 		size = DefaultWriteBufferSize
 	}
-	return &Writer{w: w, size: size, chunkSize: DefaultChunkSize}
+	_, tcp := w.(*net.TCPConn)
+	_, unix := w.(*net.UnixConn)
+	return &Writer{w: w, size: size, chunkSize: DefaultChunkSize, writev: tcp || unix}
 }
 
 // ChunkSize returns the current maximum chunk size of the Writer.
@@ -284,8 +294,27 @@ func (w *Writer) Flush() error {
 		vec = append(vec, w.buf[start:])
 	}
 	w.vec = vec
-	w.out = vec
-	n, err := w.out.WriteTo(w.w)
+	var n int64
+	var err error
+	if w.writev {
+		w.out = vec
+		n, err = w.out.WriteTo(w.w)
+	} else {
+		flat := w.flat[:0]
+		for _, b := range vec {
+			flat = append(flat, b...)
+		}
+		var k int
+		k, err = w.w.Write(flat)
+		n = int64(k)
+		if err == nil && k < len(flat) {
+			err = io.ErrShortWrite
+		}
+		if cap(flat) > maxFlat {
+			flat = nil // a burst: do not keep it
+		}
+		w.flat = flat[:0]
+	}
 	w.nwritten += uint64(n)
 
 	// Drop the references so shared payloads can be freed.

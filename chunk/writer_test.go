@@ -428,3 +428,48 @@ func TestWritePreparedTCP(t *testing.T) {
 	}
 	equalMessages(t, res.msgs, want)
 }
+
+// countingWriter counts Write calls.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.Buffer.Write(p)
+}
+
+// Without writev (a TLS connection), a flush of several messages, some
+// queued by reference, is one Write of the same bytes.
+func TestWriterCoalescesWithoutWritev(t *testing.T) {
+	var cw countingWriter
+	w := NewWriter(&cw)
+	var ref bytes.Buffer
+	rw := NewWriter(&ref)
+	rw.writev = true // the net.Buffers path, as on a TCP socket
+	for i := range 6 {
+		payload := bytes.Repeat([]byte{byte(i)}, 300+i*700) // some copied, some by reference
+		m := Message{CSID: 6, Header: Header{Timestamp: uint32(i * 40), TypeID: 9, StreamID: 1}, Payload: payload}
+		p, err := NewPrepared(m, DefaultChunkSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WritePrepared(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := rw.WritePrepared(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	rw.Flush()
+	if cw.writes != 1 {
+		t.Fatalf("%d writes for one flush", cw.writes)
+	}
+	if !bytes.Equal(cw.Bytes(), ref.Bytes()) || w.BytesWritten() != uint64(ref.Len()) {
+		t.Fatal("coalesced bytes differ")
+	}
+}
