@@ -102,6 +102,11 @@ type Conn struct {
 	src        sourceReader
 	beforeRead func()
 
+	// pending are control messages queued behind a writer (writeControl);
+	// guarded by cmu, which is taken alone or inside wmu.
+	cmu     sync.Mutex
+	pending []message.Message
+
 	// Write side: guarded by wmu.
 	wmu       sync.Mutex
 	w         *chunk.Writer
@@ -313,13 +318,81 @@ func (c *Conn) maybeAck() error {
 }
 
 // writeControl writes a control message on chunk stream 2 and flushes.
+// The reading goroutine answers the peer with it (acknowledgements, ping
+// responses): when a writer holds the connection (a flush to a slow
+// player), the message is queued for the writer to send with its next
+// flush rather than making the reader wait behind it.
 func (c *Conn) writeControl(m message.Message) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.writeLocked(CSIDControl, 0, 0, m); err != nil {
-		return err
+	if !c.wmu.TryLock() {
+		c.queueControl(m)
+		return nil
 	}
-	return c.flushLocked()
+	err := c.writeLocked(CSIDControl, 0, 0, m)
+	if err == nil {
+		err = c.flushLocked()
+	}
+	c.unlockWrite()
+	return err
+}
+
+// maxPendingControl bounds the control messages queued behind a writer;
+// past it the oldest ping response goes (an acknowledgement is replaced,
+// never dropped).
+const maxPendingControl = 8
+
+// queueControl queues m for the writer holding the connection, then
+// sends it itself if the writer let go meanwhile.
+func (c *Conn) queueControl(m message.Message) {
+	c.cmu.Lock()
+	if _, ack := m.(message.Acknowledgement); ack {
+		// Only the latest acknowledgement matters.
+		for i, p := range c.pending {
+			if _, ok := p.(message.Acknowledgement); ok {
+				c.pending = append(c.pending[:i], c.pending[i+1:]...)
+				break
+			}
+		}
+	}
+	if len(c.pending) >= maxPendingControl {
+		c.pending = c.pending[1:]
+	}
+	c.pending = append(c.pending, m)
+	c.cmu.Unlock()
+	if c.wmu.TryLock() {
+		if c.writePendingLocked() {
+			c.flushLocked()
+		}
+		c.unlockWrite()
+	}
+}
+
+// writePendingLocked queues the pending control messages; it reports
+// whether there were any. The caller holds wmu.
+func (c *Conn) writePendingLocked() bool {
+	c.cmu.Lock()
+	ms := c.pending
+	c.pending = nil
+	c.cmu.Unlock()
+	for _, m := range ms {
+		c.writeLocked(CSIDControl, 0, 0, m)
+	}
+	return len(ms) > 0
+}
+
+// unlockWrite releases wmu, then sends control messages queued while it
+// was held, if nobody else took it (see queueControl).
+func (c *Conn) unlockWrite() {
+	for {
+		c.wmu.Unlock()
+		c.cmu.Lock()
+		n := len(c.pending)
+		c.cmu.Unlock()
+		if n == 0 || !c.wmu.TryLock() {
+			return
+		}
+		c.writePendingLocked()
+		c.flushLocked()
+	}
 }
 
 // Write encodes a typed message and queues it on chunk stream csid.
@@ -378,10 +451,31 @@ func (c *Conn) WritePrepared(p *chunk.Prepared) error {
 	return nil
 }
 
+// WritePreparedBatch queues messages chunked once for many connections
+// and, with flush, writes everything queued: one lock, one deadline and
+// one flush for a batch.
+func (c *Conn) WritePreparedBatch(ps []*chunk.Prepared, flush bool) error {
+	c.wmu.Lock()
+	defer c.unlockWrite()
+	if c.werr != nil {
+		return c.werr
+	}
+	c.setWriteDeadline()
+	for _, p := range ps {
+		if err := c.w.WritePrepared(p); err != nil {
+			return c.failWrite(err)
+		}
+	}
+	if flush {
+		return c.flushLocked()
+	}
+	return nil
+}
+
 // Flush writes everything queued.
 func (c *Conn) Flush() error {
 	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	defer c.unlockWrite()
 	return c.flushLocked()
 }
 
@@ -389,6 +483,7 @@ func (c *Conn) flushLocked() error {
 	if c.werr != nil {
 		return c.werr
 	}
+	c.writePendingLocked()
 	c.setWriteDeadline()
 	if err := c.w.Flush(); err != nil {
 		return c.failWrite(err)

@@ -337,5 +337,15 @@ func (p *PlaySession) WritePrepared(m *chunk.Prepared) error {
 	return p.conn.WritePrepared(m)
 }
 
+// WritePreparedBatch writes messages chunked once for many connections
+// and, with flush, flushes: one lock, one write deadline and one flush for
+// the batch (Conn.WritePreparedBatch).
+func (p *PlaySession) WritePreparedBatch(ms []*chunk.Prepared, flush bool) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	return p.conn.WritePreparedBatch(ms, flush)
+}
+
 // Capabilities returns the player's Enhanced RTMP capabilities.
 func (p *PlaySession) Capabilities() Capabilities { return p.req.Capabilities }

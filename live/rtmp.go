@@ -10,6 +10,7 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -229,6 +230,7 @@ func (h *Hub) writePlayer(sub *Subscription, ps *rtmp.PlaySession) (Reason, erro
 	}
 	chunkSize, sid := ps.ChunkSize(), ps.StreamID()
 	var items []Item
+	var batch []*chunk.Prepared
 	for {
 		var err error
 		items, err = sub.TryRead(items[:0])
@@ -251,14 +253,24 @@ func (h *Hub) writePlayer(sub *Subscription, ps *rtmp.PlaySession) (Reason, erro
 			}
 			continue
 		}
+		// Packets go out as one batch (one lock, deadline and flush on the
+		// connection); a notice first sends the packets before it.
+		batch = batch[:0]
 		for i := range items {
 			it := &items[i]
-			switch it.Notice {
-			case NoticeNone:
-				m, perr := it.Packet.Prepared(chunkSize, sid)
-				if perr == nil {
-					err = ps.WritePrepared(m)
+			if it.Notice == NoticeNone {
+				if m, perr := it.Packet.Prepared(chunkSize, sid); perr == nil {
+					batch = append(batch, m)
 				}
+				continue
+			}
+			if len(batch) > 0 {
+				if err = ps.WritePreparedBatch(batch, false); err != nil {
+					break
+				}
+				batch = batch[:0]
+			}
+			switch it.Notice {
 			case NoticeUnpublished:
 				err = ps.NotifyUnpublish()
 			case NoticePublished:
@@ -269,8 +281,9 @@ func (h *Hub) writePlayer(sub *Subscription, ps *rtmp.PlaySession) (Reason, erro
 			}
 		}
 		if err == nil {
-			err = ps.Flush()
+			err = ps.WritePreparedBatch(batch, true)
 		}
+		clear(batch)
 		clear(items)
 		if err != nil {
 			return failed(err)
