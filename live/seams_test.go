@@ -619,3 +619,52 @@ func TestAppSettings(t *testing.T) {
 	sub.Close()
 	pub.Close()
 }
+
+// With a merge window, a batch of media waits for the window's end (or a
+// decoder configuration) before subscribers are woken.
+func TestMergeWindow(t *testing.T) {
+	h := quietHub(t, Config{MergeWindow: 300 * time.Millisecond})
+	k := Key{"live", "mw"}
+	pub := mustPublish(t, h, k, PublishOptions{Batch: true})
+	write(t, pub, message.TypeVideo, 0, avcFrame(true, 0))
+	pub.Flush()
+	sub, err := h.Subscribe(ctx5(t), k, SubscribeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readN(t, sub, 1)
+	select {
+	case <-sub.Ready():
+	default:
+	}
+	start := time.Now()
+	write(t, pub, message.TypeVideo, 40, avcFrame(false, 1))
+	pub.Flush()
+	write(t, pub, message.TypeVideo, 80, avcFrame(false, 2))
+	pub.Flush()
+	select {
+	case <-sub.Ready():
+		if d := time.Since(start); d < 200*time.Millisecond {
+			t.Fatalf("woken after %v, inside the window", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("never woken")
+	}
+	if items, _ := sub.TryRead(nil); len(items) != 2 {
+		t.Fatalf("%d items after the window, want both frames", len(items))
+	}
+	// A decoder configuration goes out at once.
+	write(t, pub, message.TypeVideo, 120, avcSeq())
+	start = time.Now()
+	pub.Flush()
+	select {
+	case <-sub.Ready():
+		if d := time.Since(start); d > 150*time.Millisecond {
+			t.Fatalf("a sequence header waited %v", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("never woken")
+	}
+	sub.Close()
+	pub.Close()
+}

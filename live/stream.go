@@ -41,6 +41,14 @@ type stream struct {
 	// to wake at the next flush.
 	batch bool
 	dirty []*Subscription
+	// The merge window (Config.MergeWindow, MergeBytes): since when
+	// subscribers have packets they were not woken for, how many bytes,
+	// whether one must go at once (a decoder configuration or data), and
+	// the timer that flushes at the window's end.
+	dirtySince int64
+	dirtyBytes int
+	dirtyNow   bool
+	mergeTimer *time.Timer
 
 	// headers are the current decoder configurations, one per slot
 	// (Packet.hkey); copied on write, so a GOP can keep the set it began
@@ -239,6 +247,15 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 	st.packets++
 	st.bytes += uint64(len(p.payload))
 	st.in.add(now, len(p.payload))
+	if st.batch {
+		if st.dirtySince == 0 {
+			st.dirtySince = now
+		}
+		st.dirtyBytes += len(p.payload)
+		if p.flags&fConfig != 0 {
+			st.dirtyNow = true
+		}
+	}
 	for _, s := range st.subs {
 		q := s.pick(p)
 		if q == nil {
@@ -261,8 +278,34 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 	return kills
 }
 
+// flushBatchLocked ends a batch of the publisher's: it wakes the
+// subscribers at once, or, with a merge window, once the window since the
+// first packet they were not woken for has passed, or MergeBytes arrived,
+// or a decoder configuration or data message is waiting.
+func (st *stream) flushBatchLocked(now int64) {
+	lim := &st.hub.lim
+	if lim.mergeWindow <= 0 || st.dirtyNow || st.dirtySince == 0 ||
+		now-st.dirtySince >= int64(lim.mergeWindow) || (lim.mergeBytes > 0 && st.dirtyBytes >= lim.mergeBytes) {
+		st.flushLocked()
+		return
+	}
+	if st.mergeTimer == nil {
+		st.mergeTimer = time.AfterFunc(time.Duration(st.dirtySince+int64(lim.mergeWindow)-now), func() {
+			st.mu.Lock()
+			st.mergeTimer = nil
+			st.flushLocked()
+			st.mu.Unlock()
+		})
+	}
+}
+
 // flushLocked wakes the subscribers that got packets since the last flush.
 func (st *stream) flushLocked() {
+	st.dirtySince, st.dirtyBytes, st.dirtyNow = 0, 0, false
+	if st.mergeTimer != nil {
+		st.mergeTimer.Stop()
+		st.mergeTimer = nil
+	}
 	for i, s := range st.dirty {
 		s.marked = false
 		s.signal()

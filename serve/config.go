@@ -103,6 +103,8 @@ type LiveConfig struct {
 	MaxStreams        int      `yaml:"max_streams"`
 	MaxPlayers        int      `yaml:"max_players"`
 	ForwardUndeclared bool     `yaml:"forward_undeclared"`
+	MergeWindow       Duration `yaml:"merge_window"`
+	MergeBytes        ByteSize `yaml:"merge_bytes"`
 }
 
 // App is one application's settings: who may publish and play (see
@@ -420,6 +422,7 @@ func (c *Config) hubConfig() live.Config {
 		QueueMaxBytes: int(l.QueueBytes), QueueMaxDelay: time.Duration(l.QueueDelay), SlowConsumerTimeout: time.Duration(l.SlowTimeout),
 		SendBuffer: int(l.SendBuffer), PingInterval: time.Duration(l.PingInterval), PingTimeout: time.Duration(l.PingTimeout),
 		MaxStreams: l.MaxStreams, MaxPlayers: l.MaxPlayers, ForwardUndeclared: l.ForwardUndeclared,
+		MergeWindow: time.Duration(l.MergeWindow), MergeBytes: int(l.MergeBytes),
 	}
 }
 

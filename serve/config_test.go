@@ -97,6 +97,8 @@ live:
   max_streams: 7
   max_players: 8
   forward_undeclared: true
+  merge_window: 35ms
+  merge_bytes: 64KiB
 apps:
   default:
     publish_keys: [pub-key-1]

@@ -113,6 +113,7 @@ func flagSet(c *server.Config, f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	num(&c.Live.MaxStreams, "max-streams", "most streams published at once (negative: no limit)")
 	num(&c.Live.MaxPlayers, "max-players", "most players of one stream (negative: no limit)")
 	boolean(&c.Live.ForwardUndeclared, "forward-undeclared", "send Enhanced RTMP codecs to players that declared no Enhanced RTMP capability")
+	dur(&c.Live.MergeWindow, "merge-window", "let a publisher's packets gather this long before players write them (negative: at once)")
 
 	dur(&c.Drain.Timeout, "drain-timeout", "on SIGTERM, how long publishers asked to reconnect have to leave (0: no drain, shut down at once)")
 	str((*string)(&c.Drain.ReconnectURL), "reconnect-url", "the tcUrl publishers are asked to reconnect to on SIGTERM (empty: the one they used)")
