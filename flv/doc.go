@@ -3,7 +3,8 @@
 // addition — FourCC video and audio (ExVideoTagHeader, ExAudioTagHeader),
 // multitrack in its three modes, ModEx chains with TimestampOffsetNano,
 // multichannel configuration, the HDR colorInfo Metadata packet, FourCC codec
-// ids and track info maps in onMetaData — and FLV files.
+// ids and track info maps in onMetaData — FLV files, and the encryption
+// header and filter parameters of encrypted tags (Annex F, EncryptedTag).
 //
 // An RTMP audio or video message payload is an FLV tag body, so the same
 // types serve both.
@@ -19,7 +20,7 @@
 // returns io.EOF only at the clean end of a file, and bounds every tag by
 // MaxTagSize before allocating.
 //
-// Specs: FLV 10.1 Annex E; Enhanced RTMP v1 and v2 ("Enhanced Audio",
+// Specs: FLV 10.1 Annexes E and F; Enhanced RTMP v1 and v2 ("Enhanced Audio",
 // "Enhanced Video", "Metadata Frame", "Multitrack Streaming", "Enhancing
 // onMetaData").
 package flv

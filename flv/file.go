@@ -62,6 +62,10 @@ func NewHeader(audio, video bool) Header {
 //	Data              DataSize bytes (parse with AudioTag, VideoTag, ParseScript)
 //
 // followed by PreviousTagSize, a UI32 equal to 11 + DataSize.
+//
+// When Filter is set, Data is an encrypted tag (Annex F): the tag header in
+// clear, then an encryption header and the payload, usually cipher text.
+// Parse it with Encryption, not with AudioTag, VideoTag or ParseScript.
 type Tag struct {
 	Type      TagType
 	Filter    bool
