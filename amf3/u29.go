@@ -16,10 +16,10 @@ import (
 // follows; the fourth byte, if present, carries eight bits.
 
 // MaxU29 is the largest value a U29 holds.
-const MaxU29 = maxU29
+const MaxU29 = 1<<29 - 1
 
 const (
-	maxU29 = 1<<29 - 1
+	maxU29 = MaxU29
 	// minInt and maxInt bound the integer type (§3.6): outside them an int
 	// is sent as a double.
 	minInt = -1 << 28
