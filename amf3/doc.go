@@ -5,6 +5,10 @@
 // marker (see package amf0).
 //
 // The package does no I/O: Decode reads from a []byte, Append appends to one.
+// DecodeU29 and AppendU29 do the same for the variable-length U29 integer
+// (§1.3.1) that lengths, references and integers are made of, for code that
+// reads or writes AMF 3 framing by hand (an externalizable body, a shared
+// object event).
 //
 // # Values
 //

@@ -1,5 +1,10 @@
 package amf3
 
+import (
+	"fmt"
+	"io"
+)
+
 // U29 is the variable length unsigned 29-bit integer of §1.3.1:
 //
 //	0x00000000 - 0x0000007F : 0xxxxxxx
@@ -10,8 +15,11 @@ package amf3
 // The high bit of each of the first three bytes says whether another byte
 // follows; the fourth byte, if present, carries eight bits.
 
+// MaxU29 is the largest value a U29 holds.
+const MaxU29 = 1<<29 - 1
+
 const (
-	maxU29 = 1<<29 - 1
+	maxU29 = MaxU29
 	// minInt and maxInt bound the integer type (§3.6): outside them an int
 	// is sent as a double.
 	minInt = -1 << 28
@@ -56,3 +64,29 @@ func readU29(b []byte) (v uint32, n int) {
 
 // u29Int sign-extends a 29-bit integer (§3.6).
 func u29Int(u uint32) int32 { return int32(u<<3) >> 3 }
+
+// AppendU29 appends v as a U29 in its shortest form (§1.3.1): one to four
+// bytes. A v above MaxU29 fails with an error wrapping ErrTooLarge, and dst
+// is returned unchanged.
+func AppendU29(dst []byte, v uint32) ([]byte, error) {
+	if v > maxU29 {
+		return dst, fmt.Errorf("amf3: U29 %d above %d: %w", v, maxU29, ErrTooLarge)
+	}
+	return appendU29(dst, v), nil
+}
+
+// DecodeU29 reads a U29 from the start of b and returns it with the number
+// of bytes it took (1 to 4). Longer forms than needed are accepted, as the
+// value decoder accepts them; AppendU29 writes the shortest. An empty b
+// returns io.EOF; a b that ends inside the U29 an error wrapping
+// ErrTruncated (and io.ErrUnexpectedEOF).
+func DecodeU29(b []byte) (v uint32, n int, err error) {
+	if len(b) == 0 {
+		return 0, 0, io.EOF
+	}
+	v, n = readU29(b)
+	if n == 0 {
+		return 0, 0, fmt.Errorf("amf3: U29 cut after %d bytes: %w", len(b), ErrTruncated)
+	}
+	return v, n, nil
+}

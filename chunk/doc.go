@@ -25,6 +25,11 @@
 // calls Reader.SetChunkSize and Reader.Abort when it reads Set Chunk Size
 // and Abort Message, and Reader.BytesRead for Acknowledgement (§5.4.3).
 //
+// CheckIDs checks the rule of §5.4 that protocol control messages travel on
+// chunk stream 2 and message stream 0 (KindOf classifies message stream
+// IDs), and an Unwrapper extends the 32-bit timestamps to 64 bits with the
+// serial number arithmetic §4 asks for.
+//
 // Readers, Writers and their state belong to one goroutine each; a Prepared
 // is immutable and may be shared freely.
 package chunk

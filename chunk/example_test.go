@@ -2,6 +2,7 @@ package chunk_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
@@ -73,4 +74,28 @@ func ExampleWriter_WritePrepared() {
 	// Output:
 	// 10014
 	// 10014
+}
+
+// An Unwrapper re-times a stream whose 32-bit timestamps wrap: 10000 after
+// 4000000000 is 2^32 + 10000 (§4).
+func ExampleUnwrapper() {
+	var u chunk.Unwrapper
+	for _, ts := range []uint32{4294967000, 4294967290, 10, 3000} {
+		fmt.Println(u.Unwrap(ts))
+	}
+	// Output:
+	// 4294967000
+	// 4294967290
+	// 4294967306
+	// 4294970296
+}
+
+// CheckIDs tells a protocol control message on the wrong streams.
+func ExampleCheckIDs() {
+	err := chunk.CheckIDs(3, chunk.Header{TypeID: 1, StreamID: 1})
+	fmt.Println(errors.Is(err, chunk.ErrControlStream), err)
+	fmt.Println(chunk.KindOf(1), chunk.KindOf(0x01000000))
+	// Output:
+	// true chunk: csid 3: type 1 on message stream 1: control message off the control streams
+	// netstream reserved
 }

@@ -35,11 +35,13 @@ const maxHeaderLen = 3 + 11 + 4
 // length of the payload it travels with.
 type Header struct {
 	// Timestamp is the absolute message timestamp in milliseconds. It wraps
-	// past 2^32; callers that need a monotonic clock unwrap it.
+	// past 2^32; callers that need a monotonic clock unwrap it with an
+	// Unwrapper.
 	Timestamp uint32
 	// TypeID is the message type ID (§6.1.1); 1-6 are protocol control.
 	TypeID uint8
-	// StreamID is the message stream ID; 0 is the control stream.
+	// StreamID is the message stream ID; 0 is the control stream (see
+	// KindOf and CheckIDs).
 	StreamID uint32
 }
 

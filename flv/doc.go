@@ -3,7 +3,8 @@
 // addition — FourCC video and audio (ExVideoTagHeader, ExAudioTagHeader),
 // multitrack in its three modes, ModEx chains with TimestampOffsetNano,
 // multichannel configuration, the HDR colorInfo Metadata packet, FourCC codec
-// ids and track info maps in onMetaData — and FLV files.
+// ids and track info maps in onMetaData — FLV files, and the encryption
+// header and filter parameters of encrypted tags (Annex F, EncryptedTag).
 //
 // An RTMP audio or video message payload is an FLV tag body, so the same
 // types serve both.
@@ -17,9 +18,13 @@
 //
 // Truncated input gives an error matching io.ErrUnexpectedEOF; Reader
 // returns io.EOF only at the clean end of a file, and bounds every tag by
-// MaxTagSize before allocating.
+// MaxTagSize before allocating. Reader checks the version, the
+// PreviousTagSize and the StreamID of a file (strict by default, Lenient
+// to read on) and ReadAll reads a whole one. Writer counts what it writes
+// and, on a seekable destination, Close patches the duration and file size
+// into the metadata of WriteMetadata.
 //
-// Specs: FLV 10.1 Annex E; Enhanced RTMP v1 and v2 ("Enhanced Audio",
+// Specs: FLV 10.1 Annexes E and F; Enhanced RTMP v1 and v2 ("Enhanced Audio",
 // "Enhanced Video", "Metadata Frame", "Multitrack Streaming", "Enhancing
 // onMetaData").
 package flv

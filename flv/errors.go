@@ -18,6 +18,11 @@ var (
 	ErrPrevTagSize = errors.New("flv: previous tag size mismatch")
 	// ErrSignature: the file does not start with "FLV".
 	ErrSignature = errors.New("flv: not an FLV file")
+	// ErrVersion: a file header's version is not 1, the only one FLV 10.1
+	// defines.
+	ErrVersion = errors.New("flv: unknown file version")
+	// ErrStreamID: a tag's StreamID is not 0 (FLV 10.1 §E.4.1: "Always 0").
+	ErrStreamID = errors.New("flv: tag StreamID not 0")
 	// ErrTrackTooLarge: a track does not fit the UI24 sizeOfTrack field.
 	ErrTrackTooLarge = errors.New("flv: track larger than 16 MiB")
 	// ErrTracks: tracks that cannot be joined into one tag, or a tag whose

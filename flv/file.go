@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
+	"time"
+
+	"github.com/ertmp/rtmp/amf0"
 )
 
 // Header is the FLV file header (FLV 10.1 §E.2):
@@ -62,6 +66,10 @@ func NewHeader(audio, video bool) Header {
 //	Data              DataSize bytes (parse with AudioTag, VideoTag, ParseScript)
 //
 // followed by PreviousTagSize, a UI32 equal to 11 + DataSize.
+//
+// When Filter is set, Data is an encrypted tag (Annex F): the tag header in
+// clear, then an encryption header and the payload, usually cipher text.
+// Parse it with Encryption, not with AudioTag, VideoTag or ParseScript.
 type Tag struct {
 	Type      TagType
 	Filter    bool
@@ -114,15 +122,26 @@ const readStep = 1 << 16
 
 // Reader reads an FLV file tag by tag. Set its fields before the first
 // call. It is not safe for concurrent use.
+//
+// It checks what FLV 10.1 §E.2 to §E.4.1 fix: the version (1), each
+// PreviousTagSize (11 + the DataSize of the tag before it) and each tag's
+// StreamID ("always 0"). A strict Reader, the default, stops at the first
+// departure with ErrVersion, ErrPrevTagSize or ErrStreamID; a Lenient one
+// goes on, counts the PreviousTagSize mismatches, and reports each
+// departure to Warn.
 type Reader struct {
 	// MaxTagSize is the largest DataSize accepted; 0 means DefaultMaxTagSize.
 	// A larger tag fails with ErrTagTooLarge before anything is allocated.
 	MaxTagSize int
-	// Lenient accepts PreviousTagSize values that disagree with the tag
-	// before them (some writers get them wrong); Mismatches counts them.
-	// When false, a mismatch fails with ErrPrevTagSize.
+	// Lenient accepts a version other than 1, PreviousTagSize values that
+	// disagree with the tag before them and StreamIDs other than 0, which
+	// some writers get wrong; Mismatches counts the PreviousTagSize
+	// mismatches.
 	Lenient    bool
 	Mismatches int
+	// Warn, if set, is called in lenient mode with each departure
+	// accepted: the error a strict Reader would have returned.
+	Warn func(error)
 
 	r       *bufio.Reader
 	header  Header
@@ -174,6 +193,13 @@ func (r *Reader) readHeader() error {
 		return ErrSignature
 	}
 	r.header = Header{Version: b[3], Flags: b[4]}
+	if b[3] != 1 {
+		// §E.2: "Version UI8 File version (for example, 0x01 for FLV
+		// version 1)"; version 1 is the only one defined.
+		if err := r.tolerate(fmt.Errorf("%w: version %d, want 1", ErrVersion, b[3])); err != nil {
+			return err
+		}
+	}
 	off := binary.BigEndian.Uint32(b[5:])
 	if off < headerSize || off-headerSize > maxHeaderExtra {
 		return fmt.Errorf("flv: header DataOffset %d out of range", off)
@@ -189,10 +215,22 @@ func (r *Reader) readHeader() error {
 		return errTruncated("PreviousTagSize0")
 	}
 	if v := binary.BigEndian.Uint32(p); v != 0 {
-		if !r.Lenient {
-			return fmt.Errorf("%w: PreviousTagSize0 is %d, want 0", ErrPrevTagSize, v)
+		if err := r.tolerate(fmt.Errorf("%w: PreviousTagSize0 is %d, want 0", ErrPrevTagSize, v)); err != nil {
+			return err
 		}
 		r.Mismatches++
+	}
+	return nil
+}
+
+// tolerate returns err from a strict Reader; a lenient one reports it to
+// Warn and returns nil.
+func (r *Reader) tolerate(err error) error {
+	if !r.Lenient {
+		return err
+	}
+	if r.Warn != nil {
+		r.Warn(err)
 	}
 	return nil
 }
@@ -217,12 +255,18 @@ func (r *Reader) ReadTag() (Tag, error) {
 		return Tag{}, err
 	}
 	t, size := parseTagHeader(r.hdr[:])
+	at := r.offset - TagHeaderSize
+	if t.StreamID != 0 {
+		if err := r.tolerate(fmt.Errorf("%w: %d in the tag at offset %d", ErrStreamID, t.StreamID, at)); err != nil {
+			return Tag{}, err
+		}
+	}
 	limit := r.MaxTagSize
 	if limit <= 0 || limit > maxTagData {
 		limit = DefaultMaxTagSize
 	}
 	if size > limit {
-		return Tag{}, fmt.Errorf("%w: %d bytes at offset %d, limit %d", ErrTagTooLarge, size, r.offset-TagHeaderSize, limit)
+		return Tag{}, fmt.Errorf("%w: %d bytes at offset %d, limit %d", ErrTagTooLarge, size, at, limit)
 	}
 	// Grow in steps: a lying DataSize near the limit costs only what arrives.
 	r.buf = r.buf[:0]
@@ -246,20 +290,79 @@ func (r *Reader) ReadTag() (Tag, error) {
 		return Tag{}, err
 	}
 	if v := binary.BigEndian.Uint32(p); v != uint32(TagHeaderSize+size) {
-		if !r.Lenient {
-			return Tag{}, fmt.Errorf("%w: %d after a tag of %d bytes at offset %d", ErrPrevTagSize, v, TagHeaderSize+size, r.offset-int64(TagHeaderSize+size+PrevTagSizeLen))
+		if err := r.tolerate(fmt.Errorf("%w: %d after a tag of %d bytes at offset %d", ErrPrevTagSize, v, TagHeaderSize+size, at)); err != nil {
+			return Tag{}, err
 		}
 		r.Mismatches++
 	}
 	return t, nil
 }
 
-// Writer writes an FLV file. It buffers; call Flush when done. It is not
-// safe for concurrent use.
+// readAllBlock is the size of the blocks ReadAll copies tag bodies into.
+const readAllBlock = 256 << 10
+
+// ReadAll reads the rest of the file into memory and returns its tags, each
+// with its own copy of Data (tag bodies share a few large blocks rather
+// than one allocation each). It stops at the clean end of the file with a
+// nil error; on any other error it returns the tags read before it, as
+// io.ReadAll does. Each tag is bounded by MaxTagSize; the whole file is
+// not, so use ReadTag for input of unknown size.
+func (r *Reader) ReadAll() ([]Tag, error) {
+	var (
+		tags  []Tag
+		block []byte
+	)
+	for {
+		t, err := r.ReadTag()
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return tags, err
+		}
+		n := len(t.Data)
+		if n > cap(block)-len(block) {
+			block = make([]byte, 0, max(n, readAllBlock))
+		}
+		at := len(block)
+		block = append(block, t.Data...)
+		t.Data = block[at : at+n : at+n]
+		tags = append(tags, t)
+	}
+}
+
+// Writer writes an FLV file. It buffers: call Close (or Flush) when done.
+// It is not safe for concurrent use.
+//
+// It counts the tags and bytes it writes and measures the duration of the
+// audio and video. Metadata written with WriteMetadata carries "duration"
+// and "filesize"; when the destination is seekable (an io.WriteSeeker such
+// as an *os.File on a regular file), Close seeks back and writes their
+// final values, as FFmpeg's FLV muxer does. On a destination that cannot
+// seek (a pipe, a socket, a bytes.Buffer) the values written at the start
+// stay, and everything else is the same.
 type Writer struct {
+	dst     io.Writer
 	w       *bufio.Writer
 	scratch [TagHeaderSize + PrevTagSizeLen]byte
 	err     error
+
+	tags  int64
+	bytes int64 // bytes handed to w, header included
+
+	// Media time: the first audio or video timestamp, and the largest end
+	// (timestamp plus the last step of its type) seen.
+	hasMedia bool
+	first    uint32
+	end      int64
+	lastTS   [2]uint32 // audio, video
+	lastStep [2]uint32
+	seen     [2]bool
+
+	// The offsets (from the start of the file) of the 8-byte numbers of
+	// "duration" and "filesize" in the first WriteMetadata, 0 if none.
+	durationAt, fileSizeAt int64
+	closed                 bool
 }
 
 // NewWriter writes the header and PreviousTagSize0 to w and returns a Writer
@@ -268,7 +371,7 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	if len(h.Extra) > maxHeaderExtra {
 		return nil, fmt.Errorf("flv: header extra of %d bytes, limit %d", len(h.Extra), maxHeaderExtra)
 	}
-	fw := &Writer{w: bufio.NewWriterSize(w, 64<<10)}
+	fw := &Writer{dst: w, w: bufio.NewWriterSize(w, 64<<10)}
 	var b [headerSize]byte
 	b[0], b[1], b[2], b[3], b[4] = 'F', 'L', 'V', h.Version, h.Flags
 	binary.BigEndian.PutUint32(b[5:], uint32(headerSize+len(h.Extra)))
@@ -276,6 +379,7 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	fw.w.Write(h.Extra)
 	_, err := fw.w.Write([]byte{0, 0, 0, 0})
 	fw.err = err
+	fw.bytes = int64(headerSize + len(h.Extra) + PrevTagSizeLen)
 	return fw, err
 }
 
@@ -283,6 +387,9 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 func (w *Writer) WriteTag(t Tag) error {
 	if w.err != nil {
 		return w.err
+	}
+	if w.closed {
+		return errWriterClosed
 	}
 	if len(t.Data) > maxTagData {
 		return fmt.Errorf("%w: %d bytes do not fit DataSize (UI24)", ErrTagTooLarge, len(t.Data))
@@ -295,8 +402,131 @@ func (w *Writer) WriteTag(t Tag) error {
 	w.w.Write(t.Data)
 	binary.BigEndian.PutUint32(w.scratch[:PrevTagSizeLen], uint32(TagHeaderSize+len(t.Data)))
 	_, w.err = w.w.Write(w.scratch[:PrevTagSizeLen])
-	return w.err
+	if w.err != nil {
+		return w.err
+	}
+	w.tags++
+	w.bytes += int64(TagHeaderSize + len(t.Data) + PrevTagSizeLen)
+	w.measure(t.Type, t.Timestamp)
+	return nil
 }
+
+// measure extends the media time by an audio or video tag: its end is its
+// timestamp plus the step since the previous tag of its type, the best
+// guess at its own duration.
+func (w *Writer) measure(typ TagType, ts uint32) {
+	var i int
+	switch typ {
+	case TagAudio:
+		i = 0
+	case TagVideo:
+		i = 1
+	default:
+		return
+	}
+	if !w.hasMedia {
+		w.hasMedia, w.first = true, ts
+	}
+	if w.seen[i] && ts > w.lastTS[i] {
+		w.lastStep[i] = ts - w.lastTS[i]
+	}
+	if !w.seen[i] || ts > w.lastTS[i] {
+		w.lastTS[i] = ts
+	}
+	w.seen[i] = true
+	w.end = max(w.end, int64(w.lastTS[i])+int64(w.lastStep[i]))
+}
+
+// Tags returns the number of tags written.
+func (w *Writer) Tags() int64 { return w.tags }
+
+// Bytes returns the size of what has been written: the header and every
+// tag with its PreviousTagSize, buffered bytes included.
+func (w *Writer) Bytes() int64 { return w.bytes }
+
+// Duration returns the time the audio and video written so far span: from
+// the first audio or video timestamp to the end of the last one, where a
+// tag's length is taken to be the step since the previous tag of its type
+// (the last video frame of 25 fps ends 40 ms after its timestamp).
+func (w *Writer) Duration() time.Duration {
+	if !w.hasMedia {
+		return 0
+	}
+	return time.Duration(w.end-int64(w.first)) * time.Millisecond
+}
+
+// WriteMetadata writes an onMetaData script tag at timestamp ts with m's
+// properties, and "duration" and "filesize" always among them: m's values,
+// or 0, as placeholders that Close overwrites on a seekable destination.
+// Only the first WriteMetadata is patched. Write it before the media, where
+// players look for onMetaData (FLV 10.1 §E.5); a Writer that never gets
+// one writes no metadata of its own. A nil m writes only the two.
+func (w *Writer) WriteMetadata(ts uint32, m *Metadata) error {
+	if w.err != nil {
+		return w.err
+	}
+	if m == nil {
+		m = &Metadata{}
+	}
+	props := m.Properties()
+	hasDuration, hasSize := false, false
+	for _, p := range props {
+		hasDuration = hasDuration || p.Key == "duration"
+		hasSize = hasSize || p.Key == "filesize"
+	}
+	if !hasDuration {
+		props = append([]amf0.Property{{Key: "duration", Value: m.Duration}}, props...)
+	}
+	if !hasSize {
+		props = append(props, amf0.Property{Key: "filesize", Value: m.FileSize})
+	}
+	body, durationAt, sizeAt, err := appendMetadataBody(nil, props)
+	if err != nil {
+		return err
+	}
+	at := w.bytes + TagHeaderSize // where the body starts
+	if err := w.WriteTag(Tag{Type: TagScript, Timestamp: ts, Data: body}); err != nil {
+		return err
+	}
+	if w.durationAt == 0 {
+		w.durationAt, w.fileSizeAt = at+int64(durationAt), at+int64(sizeAt)
+	}
+	return nil
+}
+
+// appendMetadataBody appends "onMetaData" and an ECMA array of props, and
+// returns where the 8-byte values of the numbers "duration" and "filesize"
+// are in it. A duration or filesize that is not a number becomes one.
+func appendMetadataBody(dst []byte, props []amf0.Property) (b []byte, durationAt, sizeAt int, err error) {
+	b = append(dst, byte(amf0.MarkerString), 0, byte(len(OnMetaData)))
+	b = append(b, OnMetaData...)
+	b = append(b, byte(amf0.MarkerECMAArray))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(props)))
+	for _, p := range props {
+		if len(p.Key) > 0xFFFF {
+			return dst, 0, 0, fmt.Errorf("flv: metadata key of %d bytes", len(p.Key))
+		}
+		b = binary.BigEndian.AppendUint16(b, uint16(len(p.Key)))
+		b = append(b, p.Key...)
+		if p.Key == "duration" || p.Key == "filesize" {
+			f, _ := asNumber(p.Value)
+			b = append(b, byte(amf0.MarkerNumber))
+			if p.Key == "duration" {
+				durationAt = len(b) - len(dst)
+			} else {
+				sizeAt = len(b) - len(dst)
+			}
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(f))
+			continue
+		}
+		if b, err = amf0.Append(b, p.Value); err != nil {
+			return dst, 0, 0, fmt.Errorf("flv: metadata %q: %w", p.Key, err)
+		}
+	}
+	return append(b, 0, 0, byte(amf0.MarkerObjectEnd)), durationAt, sizeAt, nil
+}
+
+var errWriterClosed = errors.New("flv: write after Close")
 
 // Flush writes buffered data to the underlying writer.
 func (w *Writer) Flush() error {
@@ -305,4 +535,55 @@ func (w *Writer) Flush() error {
 	}
 	w.err = w.w.Flush()
 	return w.err
+}
+
+// Close flushes, and on a seekable destination writes the final duration
+// (in seconds) and file size (in bytes) into the metadata of
+// WriteMetadata, then seeks back to the end of the file. A destination that
+// cannot seek is not an error: the placeholders stay. Close does not close
+// the destination; it is safe to call twice.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	w.closed = true
+	ws, ok := w.dst.(io.WriteSeeker)
+	if !ok || w.durationAt == 0 {
+		return nil
+	}
+	end, err := ws.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil // a pipe or a terminal: not seekable
+	}
+	start := end - w.bytes
+	if start < 0 {
+		return nil // written to by others: the offsets are unknown
+	}
+	if w.hasMedia {
+		if w.err = writeNumberAt(ws, start+w.durationAt, w.Duration().Seconds()); w.err != nil {
+			return w.err
+		}
+	}
+	if w.err = writeNumberAt(ws, start+w.fileSizeAt, float64(w.bytes)); w.err != nil {
+		return w.err
+	}
+	if _, w.err = ws.Seek(end, io.SeekStart); w.err != nil {
+		return fmt.Errorf("flv: seek back to the end: %w", w.err)
+	}
+	return nil
+}
+
+func writeNumberAt(ws io.WriteSeeker, at int64, f float64) error {
+	if _, err := ws.Seek(at, io.SeekStart); err != nil {
+		return fmt.Errorf("flv: seek to the metadata: %w", err)
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], math.Float64bits(f))
+	if _, err := ws.Write(b[:]); err != nil {
+		return fmt.Errorf("flv: patch the metadata: %w", err)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +117,70 @@ func roundTrip(t *testing.T, src []byte) {
 	}
 	if !bytes.Equal(out.Bytes(), src) {
 		t.Fatal("the rewritten file differs")
+	}
+}
+
+// FFprobe reads the duration Writer.Close patched into onMetaData. A copy
+// written through a plain io.Writer keeps the placeholder 0, and FFmpeg
+// then falls back to the last tag's timestamp, which misses the length of
+// the last frame: so a match with the patched value shows it came from
+// the metadata.
+func TestFFprobeReadsPatchedDuration(t *testing.T) {
+	ffprobe := interop.FFprobe(t)
+	src, err := os.ReadFile("../testdata/ffmpeg/h264_aac.flv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := flv.NewReader(bytes.NewReader(src)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, dst func(*os.File) io.Writer) (*flv.Writer, string) {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		w, err := flv.NewWriter(dst(f), flv.NewHeader(true, true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteMetadata(0, &flv.Metadata{Width: 192, Height: 108}); err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range tags {
+			if tag.Type == flv.TagAudio || tag.Type == flv.TagVideo {
+				if err := w.WriteTag(tag); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return w, path
+	}
+	probe := func(path string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := ffprobe.Command(ctx, "-v", "error", "-show_entries", "format=duration", "-of", "default=noprint_wrappers=1:nokey=1", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", ffprobe.Name, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	w, patched := write("patched.flv", func(f *os.File) io.Writer { return f })
+	_, unpatched := write("unpatched.flv", func(f *os.File) io.Writer { return struct{ io.Writer }{f} })
+
+	want := strconv.FormatFloat(w.Duration().Seconds(), 'f', 6, 64)
+	got, fallback := probe(patched), probe(unpatched)
+	t.Logf("Writer.Duration %v; ffprobe: patched file %s s, unpatched %s s", w.Duration(), got, fallback)
+	if got != want {
+		t.Fatalf("ffprobe reads a duration of %s s, want the patched %s s", got, want)
+	}
+	if fallback == want {
+		t.Fatalf("ffprobe finds %s s without the patch too: the test cannot tell where it came from", fallback)
 	}
 }

@@ -3,7 +3,10 @@ package message
 import "github.com/ertmp/rtmp/amf0"
 
 // Command names of the RTMP specification (§7.2) and of the servers and
-// clients that RTMP grew up with.
+// clients that RTMP grew up with. IsReservedName reports them. The names of
+// data messages (@setDataFrame, @clearDataFrame, onMetaData,
+// |RtmpSampleAccess, onPlayStatus, ...) are the constants SetDataFrame,
+// ClearDataFrame, OnMetaData and the others of data.go.
 const (
 	NameConnect         = "connect"         // §7.2.1.1
 	NameCall            = "call"            // §7.2.1.2: a call names its procedure instead
@@ -24,13 +27,33 @@ const (
 	NameReleaseStream   = "releaseStream"   // FMLE, OBS, FFmpeg before publish
 	NameFCPublish       = "FCPublish"       // FMLE, OBS, FFmpeg before publish
 	NameFCUnpublish     = "FCUnpublish"     // FMLE, OBS, FFmpeg after publishing
-	NameFCSubscribe     = "FCSubscribe"     // some CDNs before play
+	NameFCSubscribe     = "FCSubscribe"     // some CDNs (Akamai, Limelight) before play
+	NameFCUnsubscribe   = "FCUnsubscribe"   // the same CDNs after play
 	NameOnFCPublish     = "onFCPublish"     // server's answer to FCPublish
 	NameOnFCUnpublish   = "onFCUnpublish"   // server's answer to FCUnpublish
+	NameOnFCSubscribe   = "onFCSubscribe"   // server's answer to FCSubscribe
+	NameOnBWCheck       = "onBWCheck"       // server to client: bandwidth probe (FMS)
 	NameOnBWDone        = "onBWDone"        // server: bandwidth check done
 	NameCheckBW         = "_checkbw"        // client: bandwidth check
 	NameGetStreamLength = "getStreamLength" // client: length of a recorded stream, before play
 )
+
+// IsReservedName reports whether name is one of the command names above,
+// which the protocol or the servers RTMP grew up with give a meaning to.
+// Any other name is an application's remote procedure (§7.2.1.2, "call").
+// It matches exactly: command names are case-sensitive on the wire.
+func IsReservedName(name string) bool {
+	switch name {
+	case NameConnect, NameCall, NameClose, NameCreateStream, NameResult, NameError,
+		NameOnStatus, NamePlay, NamePlay2, NameDeleteStream, NameCloseStream,
+		NameReceiveAudio, NameReceiveVideo, NamePublish, NameSeek, NamePause,
+		NameReleaseStream, NameFCPublish, NameFCUnpublish, NameFCSubscribe,
+		NameFCUnsubscribe, NameOnFCPublish, NameOnFCUnpublish, NameOnFCSubscribe,
+		NameOnBWCheck, NameOnBWDone, NameCheckBW, NameGetStreamLength:
+		return true
+	}
+	return false
+}
 
 // Command is a command message (§7.1.1): a command name, a transaction ID,
 // a command object, and optional arguments, all AMF values.

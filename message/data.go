@@ -16,6 +16,18 @@ const (
 	// starts, "|RtmpSampleAccess", audio, video: two booleans granting the
 	// player raw access to the samples. It is not part of the stream.
 	RtmpSampleAccess = "|RtmpSampleAccess"
+	// OnPlayStatus is the data message of a server to a player about
+	// the playlist: NetStream.Play.Complete, NetStream.Play.Switch and
+	// NetStream.Play.TransitionComplete (play2) in an info object.
+	OnPlayStatus = "onPlayStatus"
+	// OnCuePoint names a cue point an encoder embeds in the stream.
+	OnCuePoint = "onCuePoint"
+	// OnTextData names timed text (F4V text tracks expose it to players
+	// under this name, FLV 10.1 §3.4; FFmpeg reads and writes it in FLV).
+	OnTextData = "onTextData"
+	// OnXMPData carries XMP metadata (FLV 10.1 §E.6: "a SCRIPTDATA tag
+	// named onXMPData").
+	OnXMPData = "onXMPData"
 )
 
 // Data is a data message (§7.1.2): metadata or user data as a sequence of
