@@ -525,7 +525,7 @@ func TestStopNotAfterClose(t *testing.T) {
 
 // A batching publication wakes its subscribers at Flush, once per batch.
 func TestSeamBatchWakesAtFlush(t *testing.T) {
-	h := quietHub(t, Config{})
+	h := quietHub(t, Config{MergeWindow: -1})
 	k := Key{"live", "b"}
 	pub := mustPublish(t, h, k, PublishOptions{Batch: true})
 	write(t, pub, message.TypeVideo, 0, avcFrame(true, 0))

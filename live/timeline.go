@@ -1,5 +1,7 @@
 package live
 
+import "github.com/ertmp/rtmp/chunk"
+
 // timeline maps a publisher's 32-bit timestamps onto the stream's output
 // time, which players see. It unwraps timestamps to 64 bits with serial
 // number arithmetic (RFC 1982: a difference below 2^31 is forward, so a
@@ -12,9 +14,9 @@ package live
 type timeline struct {
 	// Per publisher: reset by restart.
 	started bool
-	last    uint32 // the last input timestamp
-	in      int64  // it, unwrapped
-	offset  int64  // output = unwrapped input + offset
+	unwrap  chunk.Unwrapper // the input, unwrapped (RFC 1982)
+	in      int64           // the last input, unwrapped
+	offset  int64           // output = unwrapped input + offset
 
 	// Across publishers.
 	hasOut bool
@@ -26,15 +28,15 @@ type timeline struct {
 // input timeline.
 func (t *timeline) restart() {
 	t.started = false
+	t.unwrap.Reset()
 	t.floor = t.out
 }
 
 // next maps an input timestamp to output time (ms, never negative).
 func (t *timeline) next(ts uint32) int64 {
+	t.in = t.unwrap.Unwrap(ts)
 	if !t.started {
 		t.started = true
-		t.last = ts
-		t.in = int64(ts)
 		if t.hasOut {
 			// A returning publisher starts over (usually at 0); continue
 			// one millisecond after what players last got.
@@ -42,9 +44,6 @@ func (t *timeline) next(ts uint32) int64 {
 		} else {
 			t.offset = 0
 		}
-	} else {
-		t.in += int64(int32(ts - t.last))
-		t.last = ts
 	}
 	o := max(t.in+t.offset, t.floor, 0)
 	if !t.hasOut || o > t.out {
