@@ -83,6 +83,7 @@ type Conn struct {
 	r         *chunk.Reader
 	ackWindow uint32 // the peer's Window Acknowledgement Size
 	lastAck   uint64 // BytesRead at the last Acknowledgement sent
+	ackDue    bool   // an Acknowledgement waits for the end of the read batch
 	bw        uint32 // the limit Set Peer Bandwidth imposes on us
 	bwLimit   message.LimitType
 	haveBW    bool
@@ -210,6 +211,7 @@ func (c *Conn) keepStopped() {
 type sourceReader struct{ c *Conn }
 
 func (r *sourceReader) Read(p []byte) (int, error) {
+	r.c.sendAck()
 	if f := r.c.beforeRead; f != nil {
 		f()
 	}
@@ -273,7 +275,10 @@ func (c *Conn) control(m chunk.Message) error {
 		if err != nil {
 			return err
 		}
-		c.ackWindow = v.Size
+		// A floor: a peer that asks for an acknowledgement every few
+		// bytes would have us write one per read (an acknowledgement
+		// storm).
+		c.ackWindow = max(v.Size, minAckWindow)
 	case message.TypeSetPeerBandwidth:
 		v, err := message.UnmarshalSetPeerBandwidth(m.Payload)
 		if err != nil {
@@ -302,19 +307,34 @@ func (c *Conn) control(m chunk.Message) error {
 	return nil
 }
 
-// maybeAck sends an Acknowledgement once a window's worth of bytes arrived
-// since the last one (§5.4.3).
+// minAckWindow is the smallest Window Acknowledgement Size the connection
+// honours.
+const minAckWindow = 4096
+
+// maybeAck notes that an Acknowledgement is due once a window's worth of
+// bytes arrived since the last one (§5.4.3); it is sent when the reader
+// has read everything received so far (sendAck), one per batch of
+// inbound messages however small the window.
 func (c *Conn) maybeAck() error {
 	if c.ackWindow == 0 {
 		return nil
 	}
-	n := c.r.BytesRead()
-	if n-c.lastAck < uint64(c.ackWindow) {
-		return nil
+	if c.r.BytesRead()-c.lastAck >= uint64(c.ackWindow) {
+		c.ackDue = true
 	}
+	return nil
+}
+
+// sendAck sends the Acknowledgement that is due, if any. The sequence
+// number is the byte count so far, modulo 2^32.
+func (c *Conn) sendAck() {
+	if !c.ackDue {
+		return
+	}
+	c.ackDue = false
+	n := c.r.BytesRead()
 	c.lastAck = n
-	// The sequence number is the byte count so far, modulo 2^32.
-	return c.writeControl(message.Acknowledgement{SequenceNumber: uint32(n)})
+	c.writeControl(message.Acknowledgement{SequenceNumber: uint32(n)})
 }
 
 // writeControl writes a control message on chunk stream 2 and flushes.

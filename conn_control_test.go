@@ -64,3 +64,50 @@ func TestControlRepliesDoNotWaitForTheWriter(t *testing.T) {
 		t.Fatalf("second %+v %v", ack, err)
 	}
 }
+
+// A peer that sets Window Acknowledgement Size 1 gets one acknowledgement
+// per batch of messages read, not one per message (no acknowledgement
+// storm), and never for less than minAckWindow bytes.
+func TestAcknowledgementsCoalesced(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := NewConn(a, nil)
+	var wire []byte
+	wire, _ = chunk.Encode(wire, chunk.Message{CSID: 2, Header: chunk.Header{TypeID: uint8(message.TypeWindowAckSize)}, Payload: []byte{0, 0, 0, 1}}, 128)
+	for i := range 2000 {
+		wire, _ = chunk.Encode(wire, chunk.Message{CSID: 4, Header: chunk.Header{Timestamp: uint32(i), TypeID: 8, StreamID: 1}, Payload: []byte{0xaf, 1, 2, 3, 4, 5, 6, 7}}, 128)
+	}
+	acks := make(chan int, 1)
+	go func() {
+		r := chunk.NewReader(b, nil)
+		n := 0
+		for {
+			m, err := r.ReadMessage()
+			if err != nil {
+				acks <- n
+				return
+			}
+			if message.Type(m.TypeID) == message.TypeAcknowledgement {
+				n++
+			}
+		}
+	}()
+	go func() {
+		b.Write(wire) // net.Pipe: the reader takes it in pieces as it reads
+		// then the peer waits: the connection's reader is at the end of a batch
+	}()
+	for range 2001 {
+		if _, err := c.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	c.ReadMessage() // reaches the end of the batch: the last acknowledgement goes
+	a.Close()
+	n := <-acks
+	if n < 1 || n > len(wire)/minAckWindow+2 {
+		t.Fatalf("%d acknowledgements for %d bytes in 2001 messages", n, len(wire))
+	}
+	t.Logf("%d acknowledgements for %d bytes in 2001 messages", n, len(wire))
+}

@@ -67,9 +67,10 @@ func (r Reason) String() string {
 }
 
 // reasonFor classifies the error that ended a session's reads or writes.
-// A clean end (io.EOF, a reset or a closed socket) is the client's doing; a
-// deadline is a timeout; anything else, a broken chunk stream or message
-// included, is a protocol error.
+// A clean end (io.EOF between messages, a reset or a closed socket) is the
+// client's doing; a deadline is a timeout; anything else, a message cut in
+// the middle (io.ErrUnexpectedEOF) or a broken chunk stream included, is a
+// protocol error.
 func reasonFor(err error) Reason {
 	var ne net.Error
 	switch {
@@ -77,7 +78,10 @@ func reasonFor(err error) Reason {
 		return ReasonClientClosed
 	case errors.As(err, &ne) && ne.Timeout():
 		return ReasonTimeout
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// Cut inside a message: the chunk stream is broken.
+		return ReasonProtocolError
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, rtmp.ErrSessionClosed):
 		return ReasonClientClosed
 	}

@@ -67,6 +67,7 @@ func TestReasonFor(t *testing.T) {
 	}{
 		{nil, ReasonClientClosed},
 		{io.EOF, ReasonClientClosed},
+		{fmt.Errorf("chunk: csid 6: %w", io.ErrUnexpectedEOF), ReasonProtocolError}, // cut inside a message
 		{fmt.Errorf("rtmp: write: %w", net.ErrClosed), ReasonClientClosed},
 		{rtmp.ErrSessionClosed, ReasonClientClosed},
 		{&net.OpError{Op: "read", Err: timeoutErr{}}, ReasonTimeout},
