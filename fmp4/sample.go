@@ -38,7 +38,10 @@ func VideoSample(tag *flv.VideoTag, tr flv.Track, ms int64) (Sample, bool) {
 	default:
 		return Sample{}, false
 	}
-	return s, len(s.Data) > 0
+	if len(s.Data) == 0 {
+		return Sample{}, false
+	}
+	return s, true
 }
 
 // AudioSample returns the sample that track tr of an audio tag carries,
@@ -67,7 +70,10 @@ func AudioSample(tag *flv.AudioTag, tr flv.Track, ms int64) (Sample, bool) {
 	default:
 		return Sample{}, false
 	}
-	return Sample{Time: ms, Key: true, Data: tr.Data}, len(tr.Data) > 0
+	if len(tr.Data) == 0 {
+		return Sample{}, false
+	}
+	return Sample{Time: ms, Key: true, Data: tr.Data}, true
 }
 
 // stripTemporalDelimiters slices off the temporal delimiter OBUs that open
