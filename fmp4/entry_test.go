@@ -194,7 +194,7 @@ func TestNewTrackErrors(t *testing.T) {
 		{".mp3 without a frame", 1, flv.FourCCMP3, nil, nil, []error{fmp4.ErrNeedFrame}},
 		{"Opus without anything", 1, flv.FourCCOpus, nil, nil, []error{fmp4.ErrNeedFrame}},
 		{"avc1 truncated", 1, flv.FourCCAVC, avcRecord[:20], nil, []error{io.ErrUnexpectedEOF}},
-		{"avc1 bad version", 1, flv.FourCCAVC, append([]byte{2}, avcRecord[1:]...), nil, []error{fmp4.ErrInvalid, codecinfo.ErrUnsupported}},
+		{"avc1 bad version", 1, flv.FourCCAVC, append([]byte{2}, avcRecord[1:]...), nil, []error{fmp4.ErrUnsupported, codecinfo.ErrUnsupported}},
 		{"mp4a bad config", 1, flv.FourCCAAC, h("00 00"), nil, []error{fmp4.ErrInvalid, codecinfo.ErrInvalid}},
 		{"ac-3 no syncword", 1, flv.FourCCAC3, nil, h("0b 78 b50b 1e40 ebf8"), []error{fmp4.ErrInvalid}},
 		{"ec-3 frame cut short", 1, flv.FourCCEAC3, nil, eac3Frame[:100], []error{io.ErrUnexpectedEOF}},

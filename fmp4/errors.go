@@ -4,7 +4,8 @@ import "errors"
 
 // Errors that callers can branch on with errors.Is. Truncated input gives an
 // error wrapping io.ErrUnexpectedEOF instead; a codec configuration that
-// codecinfo rejects gives one wrapping both ErrInvalid and codecinfo's error.
+// codecinfo rejects gives one wrapping both ErrInvalid (or ErrUnsupported)
+// and codecinfo's error.
 var (
 	// ErrInvalid marks input that breaks its specification: a malformed box,
 	// decoder configuration or frame header, or a negative time.

@@ -46,12 +46,13 @@ func (t *Track) scale(ms int64) int64 {
 	return ms/1000*ts + (ms%1000*ts+500)/1000
 }
 
-// Add queues s for the next fragment. Samples come in decode order: a decode
-// time before the previous sample's gives ErrDecodeOrder, a negative one (or
-// a sample with no data) ErrInvalid. Past MaxFragmentSamples samples or MaxFragmentBytes bytes
-// queued, Add gives ErrTooLarge: write a fragment first. The decode time in
-// the track's timescale is the millisecond time scaled and rounded, so that
-// durations add up to the times FLV gave however fragments are cut.
+// Add queues s for the next fragment. Samples come in decode order: a
+// decode time before the previous sample's gives ErrDecodeOrder, a negative
+// one (or a sample with no data) ErrInvalid. Past MaxFragmentSamples samples
+// or MaxFragmentBytes bytes queued, Add gives ErrTooLarge: write a fragment
+// first. The decode time in the track's timescale is the millisecond time
+// scaled and rounded, so that durations add up to the times FLV gave however
+// fragments are cut.
 func (t *Track) Add(s Sample) error {
 	if s.Time < 0 {
 		return fmt.Errorf("fmp4: track %d: decode time %d ms: %w", t.ID, s.Time, ErrInvalid)

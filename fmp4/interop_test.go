@@ -57,7 +57,7 @@ var goldenCases = []goldenCase{
 
 // TestGoldenFFmpeg checks every codec against FFmpeg's reading of the
 // output, in both layouts: one track per fragment (CMAF) and all tracks in
-// one fragment.
+// one fragment. FMP4_KEEP=DIR keeps the FLV and MP4 files in DIR.
 func TestGoldenFFmpeg(t *testing.T) {
 	dir := t.TempDir()
 	if d := os.Getenv("FMP4_KEEP"); d != "" {

@@ -88,7 +88,10 @@ type queued struct {
 // stereo; the first frame's TOC says which.
 //
 // A codec that needs a frame and got none (or, for vp09, not a key frame)
-// gives ErrNeedFrame; a codec this package does not write, ErrUnsupported.
+// gives ErrNeedFrame; a codec this package does not write, or a
+// configuration version codecinfo does not read, ErrUnsupported; a
+// malformed configuration or frame, ErrInvalid (with codecinfo's error
+// when codecinfo found it) or io.ErrUnexpectedEOF.
 // NewTrack copies what it keeps: config and frame may be reused.
 func NewTrack(id uint32, codec flv.FourCC, config, frame []byte) (*Track, error) {
 	if id == 0 {
@@ -100,6 +103,8 @@ func NewTrack(id uint32, codec flv.FourCC, config, frame []byte) (*Track, error)
 		case errors.Is(err, ErrNeedFrame), errors.Is(err, ErrUnsupported),
 			errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, ErrInvalid):
 			return nil, fmt.Errorf("fmp4: track %d (%v): %w", id, codec, err)
+		case errors.Is(err, codecinfo.ErrUnsupported):
+			return nil, fmt.Errorf("fmp4: track %d (%v): %w: %w", id, codec, ErrUnsupported, err)
 		}
 		return nil, fmt.Errorf("fmp4: track %d (%v): %w: %w", id, codec, ErrInvalid, err)
 	}
