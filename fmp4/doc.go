@@ -7,7 +7,8 @@
 // A Track is made by NewTrack from a sequence header's configuration record
 // (and, for the codecs whose configuration is in the bitstream, the first
 // frame): H.264 (avc1 + avcC), HEVC (hvc1 + hvcC), AV1 (av01 + av1C), VP9
-// (vp09 + vpcC), AAC (mp4a + esds), MP3 (mp4a, objectTypeIndication 0x6B),
+// (vp09 + vpcC), AAC (mp4a + esds), MP3 (mp4a + esds, objectTypeIndication
+// 0x6B, or 0x69 for the MPEG-2 rates below 32 kHz, as FFmpeg writes it),
 // Opus (Opus + dOps), FLAC (fLaC + dfLa), AC-3 (ac-3 + dac3) and E-AC-3
 // (ec-3 + dec3). AppendInit writes ftyp and moov for one or more tracks.
 //
