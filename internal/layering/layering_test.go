@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"chunk":     {},
 	"message":   {"amf0", "amf3", "flv"},
 	"codecinfo": {"flv"}, // flv.FourCC names the codec to parse
+	"fmp4":      {"flv", "codecinfo"},
 }
 
 // internalOK lists internal packages a codec may use.
@@ -103,12 +104,12 @@ func violation(pkg, dep string) string {
 
 // The rules themselves must catch a bad import.
 func TestViolationCatches(t *testing.T) {
-	for _, c := range [][2]string{{"amf0", "flv"}, {"chunk", "amf0"}, {"flv", "internal/probe"}, {"live", "httpapi"}, {"record", "httpapi"}, {"examples/httpflv", "httpapi"}, {".", "live"}, {"message", "chunk"}, {"codecinfo", "message"}, {"flv", "codecinfo"}} {
+	for _, c := range [][2]string{{"amf0", "flv"}, {"chunk", "amf0"}, {"flv", "internal/probe"}, {"live", "httpapi"}, {"record", "httpapi"}, {"examples/httpflv", "httpapi"}, {".", "live"}, {"message", "chunk"}, {"codecinfo", "message"}, {"flv", "codecinfo"}, {"fmp4", "live"}, {"fmp4", "message"}, {"fmp4", "internal/interop"}, {"flv", "fmp4"}} {
 		if violation(c[0], c[1]) == "" {
 			t.Errorf("%s importing %s passes", c[0], c[1])
 		}
 	}
-	for _, c := range [][2]string{{"flv", "amf0"}, {"cmd/ertmp", "httpapi"}, {"serve", "httpapi"}, {"live", "."}, {"codecinfo", "flv"}, {".", "codecinfo"}} {
+	for _, c := range [][2]string{{"flv", "amf0"}, {"cmd/ertmp", "httpapi"}, {"serve", "httpapi"}, {"live", "."}, {"codecinfo", "flv"}, {".", "codecinfo"}, {"fmp4", "flv"}, {"fmp4", "codecinfo"}} {
 		if v := violation(c[0], c[1]); v != "" {
 			t.Errorf("%s importing %s fails: %s", c[0], c[1], v)
 		}
