@@ -211,7 +211,9 @@ func (c *Conn) keepStopped() {
 type sourceReader struct{ c *Conn }
 
 func (r *sourceReader) Read(p []byte) (int, error) {
-	r.c.sendAck()
+	if err := r.c.sendAck(); err != nil {
+		return 0, err // a peer that does not read its acknowledgements is gone
+	}
 	if f := r.c.beforeRead; f != nil {
 		f()
 	}
@@ -327,14 +329,14 @@ func (c *Conn) maybeAck() error {
 
 // sendAck sends the Acknowledgement that is due, if any. The sequence
 // number is the byte count so far, modulo 2^32.
-func (c *Conn) sendAck() {
+func (c *Conn) sendAck() error {
 	if !c.ackDue {
-		return
+		return nil
 	}
 	c.ackDue = false
 	n := c.r.BytesRead()
 	c.lastAck = n
-	c.writeControl(message.Acknowledgement{SequenceNumber: uint32(n)})
+	return c.writeControl(message.Acknowledgement{SequenceNumber: uint32(n)})
 }
 
 // writeControl writes a control message on chunk stream 2 and flushes.
