@@ -65,7 +65,8 @@ type FLVOptions struct {
 // tags; mpegts.js takes any split). The subscription is made before the
 // upgrade, so a refusal is the same HTTP status as for HTTP-FLV. When the
 // stream ends the server closes with 1000 (publisher gone), 1001 (server
-// shutting down) or 1008 (slow consumer, kicked), the reason as the text.
+// shutting down) or 1008 (kicked, slow consumer), the reason as the text;
+// a viewer blocked in a write when the hub ends it is cut off instead.
 //
 // An FLV is safe for concurrent use.
 type FLV struct {
