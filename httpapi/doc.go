@@ -9,6 +9,14 @@
 //	api.SetHub(hub)
 //	srv := &rtmp.Server{Handler: hub, OnConnClose: api.ConnClosed}
 //
+// # Streams
+//
+// FLV serves the hub's live streams at /APP/STREAM.flv, as HTTP-FLV for a
+// GET and as WebSocket-FLV for an Upgrade (see FLV for codecs, CORS and the
+// answers); Root dispatches the paths under / that the API does not take:
+//
+//	mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(hub, httpapi.FLVOptions{})})
+//
 // # Metrics
 //
 // All are prefixed ertmp_. Counters of events are kept as they happen

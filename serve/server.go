@@ -130,6 +130,9 @@ func New(cfg *Config, o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("/metrics", s.api)
 	s.mux.Handle("/v1/", s.api)
+	// Everything else: HTTP-FLV and WebSocket-FLV at /APP/STREAM.flv (and
+	// later HLS and the status page, through the same dispatcher).
+	s.mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: s.log})})
 	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	return s, nil
@@ -145,7 +148,8 @@ func (s *Server) Hub() *live.Hub { return s.hub }
 func (s *Server) RTMP() *rtmp.Server { return s.rtmp }
 
 // HTTPMux returns the mux of the HTTP listener, to mount handlers on
-// (/metrics, /v1/); it serves /healthz. Handlers may be added while it
+// (/metrics, /v1/, and / for the streams: /APP/STREAM.flv); it serves
+// /healthz. Handlers may be added while it
 // serves.
 func (s *Server) HTTPMux() *http.ServeMux { return s.mux }
 
