@@ -145,8 +145,15 @@ func (m *Manager) start(ctx context.Context, key live.Key, cfg Config, replace b
 			return nil, ErrRecording
 		}
 	}
+	old := m.recs[key]
 	m.recs[key] = r
 	m.mu.Unlock()
+	if old != nil && replace {
+		// The previous publisher's recording: it ends at its
+		// unpublish, or, when the new publisher replaced the old one
+		// (live.Config.ReplacePublisher), now, after what it has queued.
+		go old.Stop()
+	}
 	go func() {
 		defer m.wg.Done()
 		<-r.Done()

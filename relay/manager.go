@@ -17,6 +17,10 @@ import (
 // DefaultIdle is how long an on-demand pull stays without players.
 const DefaultIdle = 30 * time.Second
 
+// replacedWait is how long the push of a stream's previous publisher may
+// take to end before the next one's is started anyway.
+const replacedWait = 2 * time.Second
+
 // App is an application's relay config: the config file's
 // push: [urls] and pull: {url, on_demand, idle}.
 type App struct {
@@ -150,9 +154,18 @@ func (m *Manager) started(s *live.Session) {
 		return
 	}
 	if old := m.pushes[s.Key]; old != nil {
-		// The previous publisher's push ends with its stream; the
-		// targets may refuse a second publish until it has.
+		// The previous publisher's push ends with its stream (the
+		// targets may refuse a second publish until it has); one that
+		// goes on, because the new publisher replaced the old one
+		// (live.Config.ReplacePublisher), is stopped.
 		o.after = old.Done()
+		go func() {
+			select {
+			case <-old.Done():
+			case <-time.After(replacedWait):
+				old.Stop()
+			}
+		}()
 	}
 	p := Push(hub, s.Key, targets, o)
 	m.pushes[s.Key] = p

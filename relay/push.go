@@ -161,7 +161,8 @@ type TargetStatus struct {
 	// Packets the media and data packets.
 	Bytes   uint64 `json:"bytes"`
 	Packets uint64 `json:"packets"`
-	// Lost counts the packets the target's queue lost when it was slow.
+	// Lost counts the packets the target's queue dropped when it was
+	// slow (video up to a key frame).
 	Lost uint64 `json:"lost"`
 	// Reconnects counts the connections lost or refused.
 	Reconnects uint64 `json:"reconnects"`
@@ -201,12 +202,14 @@ type target struct {
 	url   string
 	shown string
 
-	state                   atomic.Uint32
-	packets, lost, failures atomic.Uint64
+	state             atomic.Uint32
+	packets, failures atomic.Uint64
 
-	mu        sync.Mutex // guards what follows
-	conn      *rtmp.Conn // the current connection, for its byte count
-	bytes     uint64     // bytes of the connections that ended
+	mu        sync.Mutex         // guards what follows
+	conn      *rtmp.Conn         // the current connection, for its byte count
+	sub       *live.Subscription // its subscription, for its drops
+	bytes     uint64             // bytes of the connections that ended
+	lost      uint64             // drops of the subscriptions that ended
 	since     time.Time
 	lastErr   string
 	lastErrAt time.Time
@@ -216,9 +219,10 @@ func (t *target) status() TargetStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	st := TargetStatus{URL: t.shown, State: State(t.state.Load()), ConnectedSince: t.since, Bytes: t.bytes,
-		Packets: t.packets.Load(), Lost: t.lost.Load(), Reconnects: t.failures.Load(), LastError: t.lastErr, LastErrorAt: t.lastErrAt}
+		Packets: t.packets.Load(), Lost: t.lost, Reconnects: t.failures.Load(), LastError: t.lastErr, LastErrorAt: t.lastErrAt}
 	if t.conn != nil {
 		st.Bytes += t.conn.BytesWritten()
+		st.Lost += t.sub.Stats().Dropped
 	}
 	return st
 }
@@ -242,7 +246,6 @@ func (t *target) run() {
 	if p.opts.after != nil {
 		select {
 		case <-p.opts.after:
-		case <-time.After(5 * time.Second):
 		case <-p.ctx.Done():
 			return
 		}
@@ -327,7 +330,7 @@ func (t *target) session(url string) error {
 		return err
 	}
 	t.mu.Lock()
-	t.conn, t.since = conn, time.Now()
+	t.conn, t.sub, t.since = conn, sub, time.Now()
 	t.mu.Unlock()
 	t.state.Store(uint32(StateConnected))
 	p.log.Info("relay: push target connected", "stream", p.key.String(), "target", t.shown)
@@ -341,7 +344,8 @@ func (t *target) session(url string) error {
 	}
 	t.mu.Lock()
 	t.bytes += conn.BytesWritten()
-	t.conn, t.since = nil, time.Time{}
+	t.lost += sub.Stats().Dropped
+	t.conn, t.sub, t.since = nil, nil, time.Time{}
 	t.mu.Unlock()
 	return err
 }
@@ -430,7 +434,6 @@ func (t *target) pump(pub *rtmp.Publisher, sub *live.Subscription) error {
 		for _, it := range items {
 			switch it.Notice {
 			case live.NoticeLoss:
-				t.lost.Add(it.Lost)
 				p.log.Warn("relay: push target behind, packets lost", "stream", p.key.String(), "target", t.shown, "lost", it.Lost)
 			case live.NoticeUnpublished:
 				clear(items)

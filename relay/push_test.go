@@ -34,9 +34,14 @@ func TestURLs(t *testing.T) {
 
 // pusher is a source hub whose app "live" pushes to targets.
 func pusher(t *testing.T, targets ...string) (*live.Hub, *relay.Manager) {
+	return pusherWith(t, relay.PushOptions{}, targets...)
+}
+
+func pusherWith(t *testing.T, o relay.PushOptions, targets ...string) (*live.Hub, *relay.Manager) {
+	o.Backoff = relay.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}
 	m := relay.NewManager(relay.Options{
 		App:    func(app string) relay.App { return relay.App{Push: targets} },
-		Push:   relay.PushOptions{Backoff: relay.Backoff{Min: 50 * time.Millisecond, Max: 200 * time.Millisecond}},
+		Push:   o,
 		Logger: logger(t),
 	})
 	hub := newHub(t, live.Config{Hooks: m.Hooks()})
@@ -204,4 +209,89 @@ func TestPush(t *testing.T) {
 	// The publisher leaves: the push ends.
 	pub.Close()
 	eventually(t, "the push to end", 5*time.Second, func() bool { return len(m.Pushes()) == 0 })
+}
+
+// A target that takes the publish and then reads nothing: its queue
+// loses video (reported), its connection times out and is made again;
+// meanwhile the source's writes never wait and the other target gets
+// every packet in time.
+func TestPushSlowTarget(t *testing.T) {
+	noLeaks(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := make(chan struct{})
+	stuck := &rtmp.Server{Logger: logger(t), Handler: rtmp.HandlerFunc(func(r *rtmp.Request) {
+		if _, err := r.AcceptPublish(); err == nil {
+			<-block // and never read
+		}
+	})}
+	go stuck.Serve(ln)
+	t.Cleanup(func() {
+		close(block)
+		stuck.Close()
+	})
+	fast := serve(t, newHub(t, live.Config{PlayWait: 10 * time.Second}), "", everything)
+	src, m := pusherWith(t, relay.PushOptions{
+		QueueMaxBytes: 1 << 20, QueueMaxDelay: 300 * time.Millisecond,
+		Client: &rtmp.ClientConfig{Conn: rtmp.ConnConfig{WriteTimeout: 500 * time.Millisecond}},
+	}, "rtmp://"+ln.Addr().String()+"/live/{stream}", "rtmp://"+fast.addr+"/live/{stream}")
+	key := live.Key{App: "live", Name: "cam"}
+	fastC := subscribe(t, fast.hub, key, live.SubscribeOptions{})
+	pub, err := src.Publish(ctxT(t, 5*time.Second), key, live.PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: avcSeq()})
+	fastSub := get(t, fastC)
+
+	// 64 KiB frames, 50 a second, for 4 s: 13 MB, far more than the
+	// stuck target's socket buffers hold.
+	const frames = 200
+	var slowest time.Duration
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	got := make(chan int, 1)
+	go func() {
+		n := 0
+		ctx := ctxT(t, 20*time.Second)
+		for n < frames+1 {
+			items, err := fastSub.Read(ctx, nil)
+			if err != nil {
+				break
+			}
+			n += len(items)
+		}
+		got <- n
+	}()
+	for i := range frames {
+		b := make([]byte, 64<<10)
+		copy(b, []byte{0x27, 1, 0, 0, 0})
+		if i%10 == 0 {
+			b[0] = 0x17
+		}
+		start := time.Now()
+		if err := pub.Write(rtmp.Packet{Type: message.TypeVideo, Timestamp: uint32(i * 20), Payload: b}); err != nil {
+			t.Fatal(err)
+		}
+		slowest = max(slowest, time.Since(start))
+		<-tick.C
+	}
+	if n := <-got; n != frames+1 {
+		t.Fatalf("the other target's player got %d packets of %d", n, frames+1)
+	}
+	st := m.Pushes()[0].Targets
+	if st[0].Lost == 0 || st[0].Reconnects == 0 || !strings.Contains(st[0].LastError, "timeout") {
+		t.Fatalf("the stuck target: %+v", st[0])
+	}
+	if st[1].Lost != 0 || st[1].Reconnects != 0 {
+		t.Fatalf("the other target: %+v", st[1])
+	}
+	if slowest > 50*time.Millisecond {
+		t.Errorf("a source write took %v", slowest)
+	}
+	t.Logf("the stuck target lost %d packets and was reconnected %d times (%s); the other got all %d; the slowest source write took %v",
+		st[0].Lost, st[0].Reconnects, st[0].LastError, frames+1, slowest)
 }
