@@ -11,6 +11,7 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/internal/interop"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/record"
 	"github.com/ertmp/rtmp/relay"
 )
 
@@ -46,9 +47,10 @@ func freeAddr(t *testing.T) string {
 	return fmt.Sprintf("127.0.0.1:%d", interop.FreePort(t))
 }
 
-// play starts FFmpeg saving the audio and video of url into out.
-func play(t *testing.T, ffmpeg interop.Tool, url, out string, extra ...string) *interop.Process {
-	args := append([]string{"-hide_banner", "-loglevel", "error", "-i", url}, extra...)
+// play starts FFmpeg saving the audio and video of url into out, with
+// input options in.
+func play(t *testing.T, ffmpeg interop.Tool, url, out string, in ...string) *interop.Process {
+	args := append(append([]string{"-hide_banner", "-loglevel", "error"}, in...), "-i", url)
 	args = append(args, strings.Fields("-map 0:v -map 0:a -c copy -f flv "+out)...)
 	return interop.Start(t, ffmpeg, args...)
 }
@@ -100,19 +102,11 @@ func TestInteropPushNginxAndHub(t *testing.T) {
 	})
 	reconnected := time.Since(restarted)
 	outN := filepath.Join(dir, "nginx.flv")
-	// FFmpeg's player once hung on a freshly restarted nginx (no output,
-	// past the end of the stream): it gets a timeout and a second try,
-	// and the first one's log.
-	for try := 0; ; try++ {
-		pN := interop.Start(t, ffmpeg, strings.Fields("-hide_banner -loglevel verbose -y -rw_timeout 3000000 -i rtmp://"+ngxAddr+"/live/x -t 1.5 -map 0:v -map 0:a -c copy -f flv "+outN)...)
-		err := pN.Wait(8 * time.Second)
-		if err == nil {
-			break
-		}
-		if try == 1 {
-			t.Fatalf("nginx player: %v\n%s", err, pN.Output)
-		}
-		t.Logf("nginx player, first try: %v\n%s", err, pN.Output)
+	// nginx keeps its players when the publisher leaves (they wait for
+	// the next): FFmpeg's takes 1.5 s and ends after 3 s without data.
+	pN := interop.Start(t, ffmpeg, strings.Fields("-hide_banner -loglevel error -rw_timeout 3000000 -i rtmp://"+ngxAddr+"/live/x -t 1.5 -map 0:v -map 0:a -c copy -f flv "+outN)...)
+	if err := pN.Wait(15 * time.Second); err != nil {
+		t.Fatalf("nginx player: %v\n%s", err, pN.Output)
 	}
 	status := m.Pushes()[0].Targets
 
@@ -267,4 +261,53 @@ func TestInteropEdge(t *testing.T) {
 	eventually(t, "x's pull to stop", 10*time.Second, func() bool { return len(m.Pulls()) == 0 })
 	t.Logf("edge player: all %d packets equal to the origin's source; first key frame %v cold, %v warm; y's pull stopped %v after its player left (idle %v)",
 		len(interop.Packets(t, ffmpeg, src)), cold.Round(time.Millisecond), warm.Round(time.Millisecond), stopped.Round(time.Millisecond), idle)
+}
+
+// FFmpeg 9 publishes a multitrack stream (H.264 + HEVC video, AAC +
+// Opus audio) to a hub that pushes it to a second hub, which takes every
+// codec and track, and to nginx-rtmp, which takes none of Enhanced RTMP.
+// The second hub gets every tag as FFmpeg 9 sent it (recorded there,
+// the file's media tags are those of FFmpeg 9's own remux); nginx gets
+// the first tracks in legacy form, which its FFmpeg player saves
+// packet for packet.
+func TestInteropPushEnhanced(t *testing.T) {
+	ff9 := interop.FFmpeg9(t, "ffmpeg")
+	ffmpeg := interop.FFmpeg(t)
+	dir := t.TempDir()
+	src := filepath.Join(interop.ModuleRoot(t), "testdata/ffmpeg/multitrack.flv")
+	ref := filepath.Join(dir, "ref.flv")
+	interop.Run(t, time.Minute, ff9, strings.Fields("-hide_banner -loglevel error -i "+src+" -map 0 -c copy -f flv "+ref)...)
+	first := filepath.Join(dir, "first.flv")
+	interop.Run(t, time.Minute, ff9, strings.Fields("-hide_banner -loglevel error -i "+src+" -map 0:v:0 -map 0:a:0 -c copy -f flv "+first)...)
+
+	ngx := interop.NginxRTMP(t)
+	files := make(chan record.File, 1)
+	rm := record.NewManager(record.ManagerOptions{
+		App:    func(string) (record.Config, bool) { return record.Config{Dir: dir, Pattern: "{stream}.rec.flv"}, true },
+		OnFile: func(f record.File) { files <- f }, Logger: logger(t)})
+	targetHub := quietHub(t, live.Config{Hooks: rm.Hooks()})
+	rm.SetHub(targetHub)
+	target := serve(t, targetHub, "", everything)
+	hub, _ := pusher(t, "rtmp://"+ngx+"/live/{stream}", "rtmp://"+target.addr+"/live/{stream}")
+	origin := serve(t, hub, "", everything)
+
+	outN := filepath.Join(dir, "nginx.flv")
+	// nginx keeps its players when the publisher leaves (they wait for
+	// the next): FFmpeg's ends after a few seconds without data.
+	pN := play(t, ffmpeg, "rtmp://"+ngx+"/live/mt", outN, "-rw_timeout", "3000000")
+	time.Sleep(300 * time.Millisecond)
+	interop.Run(t, time.Minute, ff9, strings.Fields("-hide_banner -loglevel error -re -i "+src+" -map 0 -c copy -rtmp_enhanced_codecs hvc1,avc1,Opus,mp4a -f flv rtmp://"+origin.addr+"/live/mt")...)
+	var f record.File
+	select {
+	case f = <-files:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the target's recording did not end")
+	}
+	interop.SameMediaTags(t, ref, f.Path)
+	if err := pN.Wait(20 * time.Second); err != nil {
+		t.Fatalf("nginx player: %v\n%s", err, pN.Output)
+	}
+	interop.SameHashes(t, ffmpeg, first, outN)
+	t.Logf("the second hub got all %d media tags as published; nginx the first two tracks in legacy form, %d packets equal to theirs",
+		len(interop.MediaTags(t, ref)), len(interop.WithData(interop.FrameMD5(t, ffmpeg, outN))))
 }
