@@ -420,3 +420,26 @@ func TestHubShutdown(t *testing.T) {
 	}
 	<-r.Done()
 }
+
+// Recording a media packet allocates nothing once the file's buffer has
+// grown.
+func TestPacketAllocs(t *testing.T) {
+	mfs := &memFS{}
+	r := &Recorder{key: live.Key{App: "a", Name: "b"}, cfg: Config{Dir: t.TempDir()}, log: logger(t), create: mfs.create}
+	r.stats = &r.own
+	first := live.NewPacket(message.TypeVideo, 0, avcFrame(true, 0))
+	if reason, err := r.packet(first); reason != ReasonNone {
+		t.Fatal(reason, err)
+	}
+	p := live.NewPacket(message.TypeVideo, 40, avcFrame(false, 1))
+	a := live.NewPacket(message.TypeAudio, 40, aacFrame(1))
+	n := testing.AllocsPerRun(1000, func() {
+		r.packet(p)
+		r.packet(a)
+		r.file.buf = r.file.buf[:0]
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per packet pair", n)
+	}
+	r.closeFile(ReasonStopped, nil)
+}

@@ -48,6 +48,9 @@ func (r Reason) String() string {
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
 
+// MarshalText writes the reason's name (JSON).
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
 // File describes a finished file: what an on_record_done hook gets.
 type File struct {
 	Key live.Key
@@ -206,7 +209,7 @@ type Status struct {
 	Lost uint64 `json:"lost"`
 	// Ended is why the recording ended (ReasonNone while it runs); Error
 	// the write error of ReasonError.
-	Ended Reason `json:"-"`
+	Ended Reason `json:"ended,omitempty"`
 	Error string `json:"error,omitempty"`
 }
 

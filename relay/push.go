@@ -11,6 +11,7 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/live"
 	"github.com/ertmp/rtmp/message"
 )
@@ -392,14 +393,14 @@ func (t *target) pump(pub *rtmp.Publisher, sub *live.Subscription) error {
 	}()
 
 	items := make([]live.Item, 0, 64)
-	pks := make([]rtmp.Packet, 0, 64)
+	pks := make([]*live.Packet, 0, 64)
 	var move *rtmp.URL
 	sawVideo := false
 	flush := func() error {
 		if len(pks) == 0 {
 			return nil
 		}
-		err := pub.WritePackets(pks...)
+		err := writePackets(pub, pks)
 		if err == nil {
 			t.packets.Add(uint64(len(pks)))
 		}
@@ -453,7 +454,7 @@ func (t *target) pump(pub *rtmp.Publisher, sub *live.Subscription) error {
 					return &moveError{to: move}
 				}
 				sawVideo = sawVideo || pk.IsVideo()
-				pks = append(pks, packetOut(pk))
+				pks = append(pks, pk)
 			}
 		}
 		clear(items)
@@ -463,15 +464,33 @@ func (t *target) pump(pub *rtmp.Publisher, sub *live.Subscription) error {
 	}
 }
 
-// packetOut is a subscription's packet as the target is sent it: as
-// is, except that onMetaData goes back into @setDataFrame so that the
-// target keeps it for its own players (the hub unwrapped it).
-func packetOut(p *live.Packet) rtmp.Packet {
-	pk := rtmp.Packet{Type: p.Type(), Timestamp: p.Timestamp(), Payload: p.Payload()}
-	if p.Type() == message.TypeDataAMF0 && isOnMetaData(pk.Payload) {
-		pk.Payload = append(append(make([]byte, 0, len(setDataFrame)+len(pk.Payload)), setDataFrame...), pk.Payload...)
+// writePackets sends a batch to the target and flushes once. Packets
+// go out as they are, chunked once and shared with every connection at
+// the same chunk size and message stream id (the hub's RTMP players,
+// other targets): Packet.Prepared. Only onMetaData goes back into
+// @setDataFrame, so that the target keeps it for its own players (the
+// hub unwrapped it).
+func writePackets(pub *rtmp.Publisher, pks []*live.Packet) error {
+	conn := pub.Conn()
+	cs, sid := conn.ChunkSize(), pub.StreamID()
+	for _, p := range pks {
+		if p.Type() == message.TypeDataAMF0 && isOnMetaData(p.Payload()) {
+			b := append(append(make([]byte, 0, len(setDataFrame)+len(p.Payload())), setDataFrame...), p.Payload()...)
+			m := chunk.Message{CSID: rtmp.CSIDData, Header: chunk.Header{Timestamp: p.Timestamp(), TypeID: uint8(p.Type()), StreamID: sid}, Payload: b}
+			if err := conn.WriteMessage(m); err != nil {
+				return err
+			}
+			continue
+		}
+		prep, err := p.Prepared(cs, sid)
+		if err != nil {
+			continue // no chunk stream takes it
+		}
+		if err := conn.WritePrepared(prep); err != nil {
+			return err
+		}
 	}
-	return pk
+	return conn.Flush()
 }
 
 // AMF0 strings (§2.4: marker 0x02, U16 length, bytes).
