@@ -106,12 +106,27 @@ func violation(pkg, dep string) string {
 
 // The rules themselves must catch a bad import.
 func TestViolationCatches(t *testing.T) {
-	for _, c := range [][2]string{{"amf0", "flv"}, {"chunk", "amf0"}, {"flv", "internal/probe"}, {"live", "httpapi"}, {"record", "httpapi"}, {"examples/httpflv", "httpapi"}, {"live", "record"}, {"live", "relay"}, {".", "relay"}, {"flv", "record"}, {".", "live"}, {"message", "chunk"}, {"codecinfo", "message"}, {"flv", "codecinfo"}} {
+	for _, c := range [][2]string{{"amf0", "flv"}, {"chunk", "amf0"}, {"flv", "internal/probe"}, {"live", "httpapi"}, {"record", "httpapi"}, {"examples/httpflv", "httpapi"}, {".", "live"}, {"message", "chunk"}, {"codecinfo", "message"}, {"flv", "codecinfo"}} {
 		if violation(c[0], c[1]) == "" {
 			t.Errorf("%s importing %s passes", c[0], c[1])
 		}
 	}
-	for _, c := range [][2]string{{"flv", "amf0"}, {"cmd/ertmp", "httpapi"}, {"serve", "httpapi"}, {"live", "."}, {"codecinfo", "flv"}, {".", "codecinfo"}, {"relay", "live"}, {"record", "live"}, {"serve", "record"}, {"serve", "relay"}, {"cmd/ertmp", "relay"}} {
+	for _, c := range [][2]string{{"flv", "amf0"}, {"cmd/ertmp", "httpapi"}, {"serve", "httpapi"}, {"live", "."}, {"codecinfo", "flv"}, {".", "codecinfo"}} {
+		if v := violation(c[0], c[1]); v != "" {
+			t.Errorf("%s importing %s fails: %s", c[0], c[1], v)
+		}
+	}
+}
+
+// Outputs and sources (record, relay) are built on live: live and the
+// layers below import neither; the assembly does.
+func TestOutputsLayering(t *testing.T) {
+	for _, c := range [][2]string{{"live", "record"}, {"live", "relay"}, {".", "relay"}, {"message", "record"}, {"auth", "relay"}} {
+		if violation(c[0], c[1]) == "" {
+			t.Errorf("%s importing %s passes", c[0], c[1])
+		}
+	}
+	for _, c := range [][2]string{{"relay", "live"}, {"record", "live"}, {"serve", "record"}, {"serve", "relay"}, {"cmd/ertmp", "relay"}} {
 		if v := violation(c[0], c[1]); v != "" {
 			t.Errorf("%s importing %s fails: %s", c[0], c[1], v)
 		}
