@@ -93,8 +93,11 @@ func violation(pkg, dep string) string {
 	if top == "httpapi" && !(strings.HasPrefix(pkg, "cmd/") || pkg == "serve" || strings.HasPrefix(pkg, "serve/") || strings.HasPrefix(pkg, "httpapi/")) {
 		return "only cmd/ and serve/ import httpapi"
 	}
-	if top == "live" && !(strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "live") || pkg == "record" || pkg == "httpapi" || pkg == "auth" || pkg == "serve" || strings.HasPrefix(pkg, "examples/")) {
+	if top == "live" && !(strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "live") || pkg == "record" || pkg == "relay" || pkg == "httpapi" || pkg == "auth" || pkg == "serve" || strings.HasPrefix(pkg, "examples/")) {
 		return "nothing below live imports live"
+	}
+	if (top == "record" || top == "relay") && (pkg == "live" || strings.HasPrefix(pkg, "live/") || !strings.Contains(pkg, "/") && !(pkg == "serve" || pkg == "httpapi" || pkg == "cluster" || pkg == top)) {
+		return "outputs and sources are built on live; live and the layers below import none of them"
 	}
 	if top == "cmd" {
 		return "nothing imports cmd/"
@@ -110,6 +113,21 @@ func TestViolationCatches(t *testing.T) {
 		}
 	}
 	for _, c := range [][2]string{{"flv", "amf0"}, {"cmd/ertmp", "httpapi"}, {"serve", "httpapi"}, {"live", "."}, {"codecinfo", "flv"}, {".", "codecinfo"}, {"fmp4", "flv"}, {"fmp4", "codecinfo"}} {
+		if v := violation(c[0], c[1]); v != "" {
+			t.Errorf("%s importing %s fails: %s", c[0], c[1], v)
+		}
+	}
+}
+
+// Outputs and sources (record, relay) are built on live: live and the
+// layers below import neither; the assembly does.
+func TestOutputsLayering(t *testing.T) {
+	for _, c := range [][2]string{{"live", "record"}, {"live", "relay"}, {".", "relay"}, {"message", "record"}, {"auth", "relay"}} {
+		if violation(c[0], c[1]) == "" {
+			t.Errorf("%s importing %s passes", c[0], c[1])
+		}
+	}
+	for _, c := range [][2]string{{"relay", "live"}, {"record", "live"}, {"serve", "record"}, {"serve", "relay"}, {"cmd/ertmp", "relay"}} {
 		if v := violation(c[0], c[1]); v != "" {
 			t.Errorf("%s importing %s fails: %s", c[0], c[1], v)
 		}
