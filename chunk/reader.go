@@ -430,7 +430,10 @@ func (r *Reader) readHeader(b0 uint8) (*stream, error) {
 	}
 	s.inProgress = true
 	r.partial++
-	if (s.typeID == 8 || s.typeID == 9) && s.length > 0 && s.length <= slabMessage {
+	// A media message comes from the slab when the last one of its chunk
+	// stream was detached (or it is the first): the caller keeps payloads.
+	// A caller that does not detach keeps reusing one buffer instead.
+	if s.buf == nil && (s.typeID == 8 || s.typeID == 9) && s.length > 0 && s.length <= slabMessage {
 		if err := r.carve(s); err != nil {
 			return nil, csidError(csid, err)
 		}

@@ -622,3 +622,27 @@ func TestReaderLargeMessageAllocations(t *testing.T) {
 		t.Fatalf("%d bytes allocated for one 500 KB message", got)
 	}
 }
+
+// A reader whose caller never detaches reuses one buffer for its media
+// messages (no slab), as before slabs.
+func TestReaderNoDetachReuses(t *testing.T) {
+	var wire []byte
+	for i := range 50 {
+		wire, _ = Encode(wire, msg(6, uint32(i*40), 9, 1, bytes.Repeat([]byte{byte(i)}, 4000)), 4096)
+	}
+	r := NewReader(bytes.NewReader(wire), nil)
+	r.SetChunkSize(4096)
+	r.ReadMessage()
+	r.ReadMessage() // the second message switches to a buffer of its own
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range 48 {
+		if _, err := r.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&m1)
+	if n := m1.Mallocs - m0.Mallocs; n > 2 {
+		t.Fatalf("%d allocations for 48 messages not detached", n)
+	}
+}
