@@ -549,10 +549,26 @@ func (c *clientConn) all() []stream {
 func (c *clientConn) dispatch(m chunk.Message) error {
 	t := message.Type(m.TypeID)
 	switch t {
-	case message.TypeAudio, message.TypeVideo, message.TypeDataAMF0, message.TypeDataAMF3, message.TypeAggregate:
+	case message.TypeAudio, message.TypeVideo, message.TypeDataAMF0, message.TypeDataAMF3:
 		if s := c.target(m.StreamID); s != nil {
 			s.message(m)
 		}
+	case message.TypeAggregate:
+		// §7.1.6: the sub-messages in order, each routed as if it came
+		// alone, timestamps rebased onto the aggregate's. The payload is
+		// the sub-messages' now.
+		it := message.NewAggregateIterator(c.conn.Detach(), m.Timestamp)
+		for it.Next() {
+			sub := it.Message()
+			if sub.Type == message.TypeAggregate {
+				continue
+			}
+			sm := chunk.Message{CSID: m.CSID, Header: chunk.Header{Timestamp: sub.Timestamp, TypeID: uint8(sub.Type), StreamID: m.StreamID}, Payload: sub.Payload}
+			if err := c.dispatch(sm); err != nil {
+				return err
+			}
+		}
+		// A broken aggregate loses its own tail only.
 	case message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
 		so, err := decodeSharedObject(t, m.Payload)
 		if err != nil {
@@ -755,12 +771,31 @@ func (c *clientConn) SendSharedObject(so message.SharedObject) error {
 	return c.conn.Flush()
 }
 
-// closeConn flushes, half-closes, drains briefly and closes.
+// closeConn flushes, half-closes, drains briefly and closes. The reader
+// drains: the wait ends when the server closes, after drainTime in all, or
+// once the server sent nothing for drainIdle (a server that is silent but
+// open has read what it wanted).
 func (c *clientConn) closeConn() error {
 	err := c.conn.CloseWrite()
-	select {
-	case <-c.done:
-	case <-time.After(drainTime):
+	end := time.NewTimer(drainTime)
+	defer end.Stop()
+	idle := time.NewTicker(drainIdle)
+	defer idle.Stop()
+	last := c.conn.BytesRead()
+wait:
+	for {
+		select {
+		case <-c.done:
+			break wait
+		case <-end.C:
+			break wait
+		case <-idle.C:
+			n := c.conn.BytesRead()
+			if n == last {
+				break wait
+			}
+			last = n
+		}
 	}
 	c.conn.Close()
 	<-c.done

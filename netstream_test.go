@@ -11,11 +11,16 @@ import (
 	"github.com/ertmp/rtmp/message"
 )
 
-// recvUntil reads messages until one satisfies ok, and returns it.
+// recvUntil reads messages until one satisfies ok, and returns it. A Set
+// Chunk Size on the way is applied.
 func (p *rawPeer) recvUntil(what string, ok func(message.Message) bool) message.Message {
 	p.t.Helper()
 	for i := 0; i < 1000; i++ {
-		if m := p.recv(); ok(m) {
+		m := p.recv()
+		if sc, isSC := m.(message.SetChunkSize); isSC {
+			p.r.SetChunkSize(sc.Size)
+		}
+		if ok(m) {
 			return m
 		}
 	}

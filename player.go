@@ -126,22 +126,19 @@ func (p *Player) message(m chunk.Message) {
 	t := message.Type(m.TypeID)
 	switch t {
 	case message.TypeAudio, message.TypeVideo:
-		p.deliver(Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()})
+		p.deliver(Packet{Type: t, Timestamp: m.Timestamp, Payload: p.payload(m)})
 	case message.TypeDataAMF0, message.TypeDataAMF3:
-		p.data(Packet{Type: t, Timestamp: m.Timestamp, Payload: withSelector(t, p.conn.Detach())}, m.StreamID)
-	case message.TypeAggregate:
-		it := message.NewAggregateIterator(p.conn.Detach(), m.Timestamp)
-		for it.Next() {
-			sub := it.Message()
-			pk := Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: withSelector(sub.Type, sub.Payload)}
-			if pk.Type == message.TypeDataAMF0 || pk.Type == message.TypeDataAMF3 {
-				p.data(pk, m.StreamID)
-			} else {
-				p.deliver(pk)
-			}
-		}
-		// A broken aggregate loses its own tail only.
+		p.data(Packet{Type: t, Timestamp: m.Timestamp, Payload: withSelector(t, p.payload(m))}, m.StreamID)
 	}
+}
+
+// payload takes a message's payload from the chunk reader, unless it is a
+// sub-message of an aggregate, whose payload the reader already gave up.
+func (p *Player) payload(m chunk.Message) []byte {
+	if b := p.conn.Detach(); b != nil {
+		return b
+	}
+	return m.Payload
 }
 
 // event reacts to the events that end or resume the stream; reader

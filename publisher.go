@@ -128,7 +128,9 @@ func (p *Publisher) WriteTag(t flv.Tag) error {
 		if err != nil {
 			return err
 		}
-		if d.IsMetaData() {
+		if name, _ := d.Name(); name == flv.OnMetaData {
+			// A bare onMetaData, as FLV files hold it, is set with
+			// @setDataFrame; one that already is goes as it is.
 			d.Values = append([]amf0.Value{flv.SetDataFrame}, d.Values...)
 		}
 		return p.WriteData(t.Timestamp, d)
