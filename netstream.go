@@ -278,6 +278,7 @@ func (c *serverConn) next(ns *netStream) (inItem, error) {
 // readSingle reads the socket for the connection's only NetStream, ns,
 // until a message for it. The caller holds the read token.
 func (c *serverConn) readSingle(ns *netStream) (inItem, error) {
+	c.liftLimits()
 	for {
 		m, err := c.conn.ReadMessage()
 		if err != nil {
@@ -326,6 +327,7 @@ func (c *serverConn) pump() {
 	defer func() { <-c.tok }()
 	c.conn.beforeRead = nil // sessions call their own hooks (see next)
 	for {
+		c.liftLimits()
 		m, err := c.conn.ReadMessage()
 		if err != nil {
 			if c.closingAll.Load() {

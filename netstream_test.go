@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -249,5 +250,95 @@ func TestServerStreamCap(t *testing.T) {
 	}
 	if codes[message.CodePublishStart] != 3 || codes[message.CodePublishBadName] != 3 {
 		t.Fatalf("answers %v, want 3 starts and 3 refusals", codes)
+	}
+}
+
+// 1000 publishes on one connection, sent back to back: every one is
+// answered, NetStream.Publish.Start up to Server.MaxStreamsPerConn and
+// NetStream.Publish.BadName past it; with no cap, all 1000 start (as
+// nginx-rtmp answers them).
+func TestServerThousandPublishesOneConnection(t *testing.T) {
+	const n = 1000
+	for _, c := range []struct {
+		name   string
+		max    int
+		starts int
+	}{
+		{"default cap", 0, DefaultMaxStreamsPerConn},
+		{"no cap", -1, n},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var mu sync.Mutex
+			handled := 0
+			s := &Server{MaxStreamsPerConn: c.max, Handler: HandlerFunc(func(r *Request) {
+				ps, err := r.AcceptPublish()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				handled++
+				mu.Unlock()
+				for {
+					if _, err := ps.ReadPacket(); err != nil {
+						return
+					}
+				}
+			})}
+			addr := startServer(t, s)
+			p, nc := dialPeer(t, addr)
+			nc.SetDeadline(time.Now().Add(60 * time.Second))
+			p.connect(amf0.Object{{Key: "app", Value: "live"}})
+			start := time.Now()
+			// Stream ids are 1, 2, ...: createStream and publish go out
+			// together, answers are read as they come.
+			go func() {
+				for i := 1; i <= n; i++ {
+					pl, _ := cmd("createStream", float64(1+i), nil).AppendPayload(nil)
+					pb, _ := cmd("publish", 0, nil, fmt.Sprint("s", i), "live").AppendPayload(nil)
+					p.w.WriteMessage(chunk.Message{CSID: CSIDCommand, Header: chunk.Header{TypeID: uint8(message.TypeCommandAMF0)}, Payload: pl})
+					p.w.WriteMessage(chunk.Message{CSID: CSIDData, Header: chunk.Header{TypeID: uint8(message.TypeCommandAMF0), StreamID: uint32(i)}, Payload: pb})
+					if i%50 == 0 {
+						p.w.Flush()
+					}
+				}
+				p.w.Flush()
+			}()
+			codes := map[string]int{}
+			results, answered := 0, map[uint32]bool{}
+			for len(answered) < n || results < n {
+				cm, err := p.r.ReadMessage()
+				if err != nil {
+					t.Fatalf("after %d answers: %v", len(answered), err)
+				}
+				typ := message.Type(cm.TypeID)
+				if typ != message.TypeCommandAMF0 {
+					continue
+				}
+				cc, err := message.UnmarshalCommand(typ, cm.Payload)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case cc.Name == message.NameResult:
+					results++
+				case cc.Name == message.NameOnStatus && cm.StreamID != 0:
+					st, _ := cc.Status()
+					if answered[cm.StreamID] {
+						t.Fatalf("stream %d answered twice", cm.StreamID)
+					}
+					answered[cm.StreamID] = true
+					codes[st.Code]++
+				}
+			}
+			t.Logf("%d publishes on one connection answered in %v: %v", n, time.Since(start).Round(time.Millisecond), codes)
+			if codes[message.CodePublishStart] != c.starts || codes[message.CodePublishBadName] != n-c.starts {
+				t.Fatalf("answers %v, want %d starts and %d refusals", codes, c.starts, n-c.starts)
+			}
+			mu.Lock()
+			if handled != c.starts {
+				t.Fatalf("%d sessions, want %d", handled, c.starts)
+			}
+			mu.Unlock()
+		})
 	}
 }

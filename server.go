@@ -462,6 +462,7 @@ type serverConn struct {
 	// SetBufferLength.
 	base       Request
 	connected  bool
+	lifted     bool // the request limits were lifted (liftLimits)
 	nextStream uint32
 	bufLen     uint32
 	haveBufLen bool
@@ -492,6 +493,9 @@ type serverConn struct {
 	tok        chan struct{}
 	finished   bool
 	closingAll atomic.Bool
+	// accepted1 is set when a request was accepted: the reader lifts the
+	// request limits.
+	accepted1 atomic.Bool
 	// released is closed when the connection is done with (closed politely
 	// or shut down); relOnce guards it.
 	released chan struct{}
@@ -684,8 +688,17 @@ func (c *serverConn) ended(reason CloseReason, err error) {
 }
 
 // acceptLimits lifts the limits of the time before publish or play: from
-// now on the peer is authorized, and Conn.Reader's limits apply.
-func (c *serverConn) acceptLimits() {
+// now on the peer is authorized, and Conn.Reader's limits apply. The
+// chunk reader is its reader's: the holder of the read token applies them
+// before its next read (liftLimits).
+func (c *serverConn) acceptLimits() { c.accepted1.Store(true) }
+
+// liftLimits applies acceptLimits; holder of the read token only.
+func (c *serverConn) liftLimits() {
+	if c.lifted || !c.accepted1.Load() {
+		return
+	}
+	c.lifted = true
 	cfg := &c.srv.Conn.Reader
 	c.conn.r.SetMaxMessageSize(cfg.MaxMessageSize)
 	c.conn.r.SetMaxBuffered(cfg.MaxBuffered)
