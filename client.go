@@ -233,19 +233,12 @@ func (c *clientConn) add(s stream) error {
 	return nil
 }
 
-// route makes s receive the messages of its stream id.
-func (c *clientConn) route(s stream) {
-	c.mu.Lock()
-	c.byID[s.base().streamID] = s
-	c.mu.Unlock()
-}
-
 // remove forgets a stream; it reports whether it was the last one open.
 func (c *clientConn) remove(s stream) (last bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	b := s.base()
-	if c.byID[b.streamID] == s {
+	if b.streamID != 0 && c.byID[b.streamID] == s {
 		delete(c.byID, b.streamID)
 	}
 	for i, x := range c.streams {
@@ -502,10 +495,24 @@ func (c *clientConn) createStream(ctx context.Context, s stream) error {
 	if !ok || id > 1<<24 {
 		return fmt.Errorf("rtmp: createStream: no stream id in %v", res.Args)
 	}
-	s.base().streamID = id
-	c.route(s)
+	c.mu.Lock()
+	_, taken := c.byID[id]
+	if !taken {
+		s.base().streamID = id
+		c.byID[id] = s
+	}
+	c.mu.Unlock()
+	if taken {
+		return fmt.Errorf("%w: createStream gave %d again", ErrStreamIDInUse, id)
+	}
 	return nil
 }
+
+// ErrStreamIDInUse: a server answered createStream with the id of a stream
+// the connection already has, as servers do that serve one stream per
+// connection (nginx-rtmp answers 1 every time). The new stream is not
+// opened; the others go on.
+var ErrStreamIDInUse = errors.New("rtmp: the server does not serve several streams on one connection (a stream id in use)")
 
 // readLoop reads the connection for its life and routes what it reads:
 // answers to their callers, the rest by message stream id to the streams
