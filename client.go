@@ -9,10 +9,12 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/amf3"
+	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/handshake"
 	"github.com/ertmp/rtmp/message"
 )
@@ -47,12 +49,15 @@ type ClientConfig struct {
 	ChunkSize uint32
 	// PublishType is "live" (default), "record" or "append".
 	PublishType string
-	// Play arguments: Start (-2 live or recorded, -1 live only, >= 0 a
-	// position; default -2), Duration (-1 to the end, default), Reset
-	// (default true, unless NoReset), and the buffer length in ms.
-	Start, Duration float64
-	NoReset         bool
-	BufferLength    uint32
+	// PlayArgs, when set, are play's start, duration and reset, sent as they
+	// are: start 0 and duration 0 mean what they say (from the beginning;
+	// a single frame). Its Name and TransactionID are not used: the URL
+	// names the stream. Nil sends message.NewPlay's defaults (start -2,
+	// live or recorded; duration -1, to the end; reset true).
+	PlayArgs *message.Play
+	// BufferLength is the buffer length in ms sent with SetBufferLength
+	// before play (default DefaultBufferLength).
+	BufferLength uint32
 	// ContinueAfterUnpublish keeps a player reading after
 	// NetStream.Play.UnpublishNotify (a live server may bring the stream back).
 	ContinueAfterUnpublish bool
@@ -102,17 +107,20 @@ const (
 	EventPingResponseFromServer
 	EventStatus           // onStatus: Level, Code, Description, Info (Data set when it came as a data message)
 	EventResult           // _result or _error for a transaction the caller did not wait on
-	EventServerCall       // any other command: Command
+	EventServerCall       // any other command: Command (answer it with Reply or ReplyError)
 	EventReconnectRequest // NetConnection.Connect.ReconnectRequest: Reconnect is resolved
 	// EventSampleAccess is the |RtmpSampleAccess data message a server
 	// sends when play starts: Data holds it, its booleans granting the
 	// player raw access to the audio and video samples (Flash's
 	// NetStream.audioSampleAccess and videoSampleAccess).
 	EventSampleAccess
+	// EventServerSharedObject is a shared object message: SharedObject
+	// holds it, AMF0 (type 19) or AMF3 (type 16).
+	EventServerSharedObject
 )
 
 func (k ClientEventKind) String() string {
-	names := [...]string{"", "streamBegin", "streamEOF", "streamDry", "streamIsRecorded", "pingResponse", "status", "result", "serverCall", "reconnectRequest", "sampleAccess"}
+	names := [...]string{"", "streamBegin", "streamEOF", "streamDry", "streamIsRecorded", "pingResponse", "status", "result", "serverCall", "reconnectRequest", "sampleAccess", "sharedObject"}
 	if int(k) < len(names) && k != 0 {
 		return names[k]
 	}
@@ -136,38 +144,115 @@ type ClientEvent struct {
 	// Reconnect is where to reconnect (EventReconnectRequest): the tcUrl
 	// the server gave, resolved against the current one, same stream.
 	Reconnect *URL
+	// SharedObject is the message of an EventServerSharedObject.
+	SharedObject message.SharedObject
 }
 
-// client is what Publisher and Player share.
-type client struct {
-	url        *URL
+// clientConn is a client connection: what the streams on it share. One
+// goroutine (readLoop) reads it and routes what it reads by message stream
+// id to the streams; writes are serialized by Conn.
+type clientConn struct {
+	url        *URL // as dialed; immutable
 	cfg        ClientConfig
 	conn       *Conn
-	serverCaps Capabilities
-	streamID   uint32
+	hs         handshake.Result // immutable after dial
+	serverCaps Capabilities     // immutable after connect
 
 	mu      sync.Mutex
 	nextTx  float64
 	waiters map[float64]chan message.Command
-	events  *eventQueue[ClientEvent]
-	early   []ClientEvent // seen while waiting for publish or play to start
-	err     error         // why the reader stopped
+	// streams are the streams of the connection in the order they were
+	// opened (the first open one receives the NetConnection's calls);
+	// byID those that have their stream id. open counts those not closed:
+	// the connection closes with the last.
+	streams []stream
+	byID    map[uint32]stream
+	open    int
+	err     error // why the reader stopped
 	done    chan struct{}
-	closeMu sync.Once
+	stopped sync.Once
+}
+
+// stream is a Publisher or Player on a connection; its methods run on the
+// connection's reading goroutine.
+type stream interface {
+	base() *client
+	// message takes audio, video, data and aggregate messages for the stream.
+	message(m chunk.Message)
+	// event is called for each event queued for the stream (it reacts to
+	// the ones that end a player).
+	event(ev ClientEvent)
+	// ended is called once the connection's reader stopped.
+	ended()
+}
+
+// client is one stream of a client connection: what Publisher and Player
+// share. The connection's methods (Conn, Call, Send, ...) are promoted.
+type client struct {
+	*clientConn
+	url      *URL   // the connection's URL with this stream's name
+	name     string // the stream name, as sent to publish or play
+	streamID uint32 // set once createStream is answered (before the stream is routed)
+	events   *eventQueue[ClientEvent]
+	emu      sync.Mutex
+	early    []ClientEvent // seen while waiting for publish or play to start
+	closed   atomic.Bool
+	closeErr error
+	once     sync.Once
 }
 
 const clientEventQueue = 256
 
-func newClient(u *URL, cfg *ClientConfig) *client {
-	c := &client{url: u, nextTx: 1, waiters: map[float64]chan message.Command{}, events: newEventQueue[ClientEvent](clientEventQueue), done: make(chan struct{})}
+func newClientConn(u *URL, cfg *ClientConfig) *clientConn {
+	c := &clientConn{url: u, nextTx: 1, waiters: map[float64]chan message.Command{}, byID: map[uint32]stream{}, done: make(chan struct{})}
 	if cfg != nil {
 		c.cfg = *cfg
 	}
 	return c
 }
 
+// newStream returns a stream of name on the connection, not yet routed.
+func (c *clientConn) newStream(name string) client {
+	u := *c.url
+	u.Stream = name
+	return client{clientConn: c, url: &u, name: name, events: newEventQueue[ClientEvent](clientEventQueue)}
+}
+
+// add registers a stream before its setup: it receives the NetConnection's
+// events from now on. It fails when the connection's reader has stopped.
+func (c *clientConn) add(s stream) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.readErrLocked("createStream")
+	default:
+	}
+	c.streams = append(c.streams, s)
+	c.open++
+	return nil
+}
+
+// remove forgets a stream; it reports whether it was the last one open.
+func (c *clientConn) remove(s stream) (last bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := s.base()
+	if b.streamID != 0 && c.byID[b.streamID] == s {
+		delete(c.byID, b.streamID)
+	}
+	for i, x := range c.streams {
+		if x == s {
+			c.streams = append(c.streams[:i:i], c.streams[i+1:]...)
+			break
+		}
+	}
+	c.open--
+	return c.open <= 0
+}
+
 // dial connects, handshakes and runs connect. ctx bounds all of it.
-func (c *client) dial(ctx context.Context, flashVer string) error {
+func (c *clientConn) dial(ctx context.Context, flashVer string) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultDialTimeout)
@@ -199,10 +284,12 @@ func (c *client) dial(ctx context.Context, flashVer string) error {
 	if dl, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(dl)
 	}
-	if _, err := handshake.Client(nc, &c.cfg.Handshake); err != nil {
+	hs, err := handshake.Client(nc, &c.cfg.Handshake)
+	if err != nil {
 		nc.Close()
 		return fmt.Errorf("rtmp: handshake with %s: %w", c.url.Addr(), ctxErr(ctx, err))
 	}
+	c.hs = hs
 	c.conn = NewConn(nc, &c.cfg.Conn)
 	if err := c.conn.SetChunkSize(u32Or(c.cfg.ChunkSize, DefaultChunkSize)); err != nil {
 		nc.Close()
@@ -225,7 +312,7 @@ func ctxErr(ctx context.Context, err error) error {
 
 // connect sends connect and waits for its _result, synchronously (the
 // reader goroutine is not running yet).
-func (c *client) connect(flashVer string) error {
+func (c *clientConn) connect(flashVer string) error {
 	if c.cfg.FlashVer != "" {
 		flashVer = c.cfg.FlashVer
 	}
@@ -268,7 +355,7 @@ func (c *client) connect(flashVer string) error {
 		if t != message.TypeCommandAMF0 && t != message.TypeCommandAMF3 {
 			continue
 		}
-		cmd, err := message.UnmarshalCommand(t, m.Payload)
+		cmd, err := decodeCommand(t, m.Payload)
 		if err != nil {
 			return err
 		}
@@ -278,10 +365,44 @@ func (c *client) connect(flashVer string) error {
 		if cmd.IsError() {
 			return statusError("connect", cmd)
 		}
-		props, _ := cmd.CommandObject()
-		c.serverCaps = ParseCapabilities(props)
+		c.serverCaps = resultCapabilities(cmd)
 		return nil
 	}
+}
+
+// resultCapabilities reads the server's capabilities from a connect
+// _result: from its properties object, as FFmpeg and OBS write them, and
+// from its information object, which the Enhanced RTMP v2 text also allows
+// ("the server's _result ... information object"); a field the properties
+// do not have is taken from the information object.
+func resultCapabilities(cmd message.Command) Capabilities {
+	props, _ := cmd.CommandObject()
+	caps := ParseCapabilities(props)
+	st, ok := cmd.Status()
+	if !ok {
+		return caps
+	}
+	info := ParseCapabilities(st.Props)
+	if len(caps.FourCCList) == 0 {
+		caps.FourCCList = info.FourCCList
+	}
+	if len(caps.VideoFourCCInfoMap) == 0 {
+		caps.VideoFourCCInfoMap = info.VideoFourCCInfoMap
+	}
+	if len(caps.AudioFourCCInfoMap) == 0 {
+		caps.AudioFourCCInfoMap = info.AudioFourCCInfoMap
+	}
+	if caps.CapsEx == 0 {
+		caps.CapsEx = info.CapsEx
+	}
+	if caps.VideoFunction == 0 {
+		caps.VideoFunction = info.VideoFunction
+	}
+	if caps.ObjectEncoding == 0 {
+		caps.ObjectEncoding = info.ObjectEncoding
+	}
+	caps.Enhanced = caps.Enhanced || info.Enhanced
+	return caps
 }
 
 // statusError is the error of an _error answer or an error onStatus.
@@ -293,9 +414,9 @@ func statusError(command string, cmd message.Command) error {
 	return &StatusError{Command: command, Code: st.Code, Description: st.Description}
 }
 
-// call sends a command with a new transaction id and returns a channel for
-// its answer (when wait is true).
-func (c *client) call(streamID uint32, name string, wait bool, args ...amf0.Value) (chan message.Command, error) {
+// call sends cmd on a message stream with a new transaction id and returns
+// a channel for its answer (when wait is true).
+func (c *clientConn) call(streamID uint32, cmd message.Command, wait bool) (chan message.Command, error) {
 	c.mu.Lock()
 	tx := c.nextTx
 	c.nextTx++
@@ -305,18 +426,35 @@ func (c *client) call(streamID uint32, name string, wait bool, args ...amf0.Valu
 		c.waiters[tx] = ch
 	}
 	c.mu.Unlock()
+	cmd.TransactionID = tx
+	if err := c.write(streamID, cmd); err != nil {
+		c.mu.Lock()
+		delete(c.waiters, tx)
+		c.mu.Unlock()
+		return nil, err
+	}
+	return ch, nil
+}
+
+// write sends a command on a message stream and flushes.
+func (c *clientConn) write(streamID uint32, cmd message.Command) error {
 	csid := uint32(CSIDCommand)
 	if streamID != 0 {
 		csid = CSIDData
 	}
-	if err := c.conn.Write(csid, streamID, 0, message.Command{Name: name, TransactionID: tx, Args: args}); err != nil {
-		return nil, err
+	if err := c.conn.Write(csid, streamID, 0, cmd); err != nil {
+		return err
 	}
-	return ch, c.conn.Flush()
+	return c.conn.Flush()
+}
+
+// named is a command of a name and arguments, null command object.
+func named(name string, args ...amf0.Value) message.Command {
+	return message.Command{Name: name, Args: args}
 }
 
 // await waits for an answer, the reader's end, or ctx.
-func (c *client) await(ctx context.Context, ch chan message.Command, what string) (message.Command, error) {
+func (c *clientConn) await(ctx context.Context, ch chan message.Command, what string) (message.Command, error) {
 	select {
 	case cmd := <-ch:
 		if cmd.IsError() {
@@ -330,18 +468,22 @@ func (c *client) await(ctx context.Context, ch chan message.Command, what string
 	}
 }
 
-func (c *client) readErr(what string) error {
+func (c *clientConn) readErr(what string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.readErrLocked(what)
+}
+
+func (c *clientConn) readErrLocked(what string) error {
 	if c.err == nil || errors.Is(c.err, io.EOF) {
 		return fmt.Errorf("rtmp: %s: the server closed the connection", what)
 	}
 	return fmt.Errorf("rtmp: %s: %w", what, c.err)
 }
 
-// createStream asks for a message stream.
-func (c *client) createStream(ctx context.Context) error {
-	ch, err := c.call(0, "createStream", true)
+// createStream asks for a message stream for s and routes it.
+func (c *clientConn) createStream(ctx context.Context, s stream) error {
+	ch, err := c.call(0, named(message.NameCreateStream), true)
 	if err != nil {
 		return err
 	}
@@ -353,20 +495,110 @@ func (c *client) createStream(ctx context.Context) error {
 	if !ok || id > 1<<24 {
 		return fmt.Errorf("rtmp: createStream: no stream id in %v", res.Args)
 	}
-	c.streamID = id
+	c.mu.Lock()
+	_, taken := c.byID[id]
+	if !taken {
+		s.base().streamID = id
+		c.byID[id] = s
+	}
+	c.mu.Unlock()
+	if taken {
+		return fmt.Errorf("%w: createStream gave %d again", ErrStreamIDInUse, id)
+	}
 	return nil
 }
 
-// pushEvent queues an event, dropping the oldest past the bound.
-func (c *client) pushEvent(ev ClientEvent) { c.events.push(ev) }
+// ErrStreamIDInUse: a server answered createStream with the id of a stream
+// the connection already has, as servers do that serve one stream per
+// connection (nginx-rtmp answers 1 every time). The new stream is not
+// opened; the others go on.
+var ErrStreamIDInUse = errors.New("rtmp: the server does not serve several streams on one connection (a stream id in use)")
 
-// nextEvent returns the next queued event, or waits for one; once the
-// reader stopped, it returns why.
-func (c *client) nextEvent(ctx context.Context) (ClientEvent, error) { return c.events.next(ctx) }
+// readLoop reads the connection for its life and routes what it reads:
+// answers to their callers, the rest by message stream id to the streams
+// (control messages are applied by Conn).
+func (c *clientConn) readLoop() {
+	for {
+		m, err := c.conn.ReadMessage()
+		if err != nil {
+			c.stop(err)
+			return
+		}
+		if err := c.dispatch(m); err != nil {
+			c.stop(err)
+			return
+		}
+	}
+}
 
-// handleCommand dispatches a command from the server: answers to waiters,
-// onStatus and calls to events. It returns the event it queued, if any.
-func (c *client) handleCommand(cmd message.Command) (ClientEvent, bool) {
+// target returns the stream of message stream id, or for the
+// NetConnection (id 0) the first stream open.
+func (c *clientConn) target(id uint32) stream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.byID[id]; s != nil || id != 0 {
+		return s
+	}
+	if len(c.streams) > 0 {
+		return c.streams[0]
+	}
+	return nil
+}
+
+// all returns the open streams.
+func (c *clientConn) all() []stream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]stream(nil), c.streams...)
+}
+
+// dispatch routes one message; reader goroutine only.
+func (c *clientConn) dispatch(m chunk.Message) error {
+	t := message.Type(m.TypeID)
+	switch t {
+	case message.TypeAudio, message.TypeVideo, message.TypeDataAMF0, message.TypeDataAMF3:
+		if s := c.target(m.StreamID); s != nil {
+			s.message(m)
+		}
+	case message.TypeAggregate:
+		// §7.1.6: the sub-messages in order, each routed as if it came
+		// alone, timestamps rebased onto the aggregate's. The payload is
+		// the sub-messages' now.
+		it := message.NewAggregateIterator(c.conn.Detach(), m.Timestamp)
+		for it.Next() {
+			sub := it.Message()
+			if sub.Type == message.TypeAggregate {
+				continue
+			}
+			sm := chunk.Message{CSID: m.CSID, Header: chunk.Header{Timestamp: sub.Timestamp, TypeID: uint8(sub.Type), StreamID: m.StreamID}, Payload: sub.Payload}
+			if err := c.dispatch(sm); err != nil {
+				return err
+			}
+		}
+		// A broken aggregate loses its own tail only.
+	case message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
+		so, err := decodeSharedObject(t, m.Payload)
+		if err != nil {
+			return err
+		}
+		if s := c.target(m.StreamID); s != nil {
+			s.base().push(s, ClientEvent{Kind: EventServerSharedObject, StreamID: m.StreamID, Timestamp: m.Timestamp, SharedObject: so})
+		}
+	case message.TypeCommandAMF0, message.TypeCommandAMF3:
+		cmd, err := decodeCommand(t, m.Payload)
+		if err != nil {
+			return err
+		}
+		c.command(m.StreamID, cmd)
+	case message.TypeUserControl:
+		c.userControl(m.Payload)
+	}
+	return nil
+}
+
+// command routes a command from the server: answers to waiters, onStatus
+// and calls to events.
+func (c *clientConn) command(sid uint32, cmd message.Command) {
 	if cmd.IsResult() || cmd.IsError() {
 		c.mu.Lock()
 		ch := c.waiters[cmd.TransactionID]
@@ -374,36 +606,59 @@ func (c *client) handleCommand(cmd message.Command) (ClientEvent, bool) {
 		c.mu.Unlock()
 		if ch != nil {
 			ch <- cmd
-			return ClientEvent{}, false
+			return
 		}
-		ev := ClientEvent{Kind: EventResult, Command: cmd}
-		c.pushEvent(ev)
-		return ev, true
+		if s := c.target(sid); s != nil {
+			s.base().push(s, ClientEvent{Kind: EventResult, StreamID: sid, Command: cmd})
+		}
+		return
 	}
-	if cmd.Name == message.NameOnStatus {
+	switch cmd.Name {
+	case message.NameOnStatus:
 		st, _ := cmd.Status()
-		ev := ClientEvent{Kind: EventStatus, Command: cmd, Info: st.Props, Level: st.Level, Code: st.Code, Description: st.Description}
-		if rr, ok := message.ParseReconnectRequest(cmd); ok {
+		ev := ClientEvent{Kind: EventStatus, StreamID: sid, Command: cmd, Info: st.Props, Level: st.Level, Code: st.Code, Description: st.Description}
+		rr, reconnect := message.ParseReconnectRequest(cmd)
+		if reconnect {
 			ev.Kind = EventReconnectRequest
-			if u, err := c.url.ResolveReconnect(rr.TcURL); err == nil {
-				ev.Reconnect = u
-			}
 		}
-		c.pushEvent(ev)
-		return ev, true
+		if sid != 0 {
+			if s := c.target(sid); s != nil {
+				s.base().push(s, ev)
+			}
+			return
+		}
+		// A NetConnection status concerns every stream.
+		for _, s := range c.all() {
+			e := ev
+			if reconnect {
+				if u, err := s.base().url.ResolveReconnect(rr.TcURL); err == nil {
+					e.Reconnect = u
+				}
+			}
+			s.base().push(s, e)
+		}
+	case message.NameClose:
+		// The server closes the NetConnection: every stream ends.
+		for _, s := range c.all() {
+			s.base().push(s, ClientEvent{Kind: EventServerCall, StreamID: sid, Command: cmd})
+			s.ended()
+		}
+	default:
+		if s := c.target(sid); s != nil {
+			s.base().push(s, ClientEvent{Kind: EventServerCall, StreamID: sid, Command: cmd})
+		}
 	}
-	ev := ClientEvent{Kind: EventServerCall, Command: cmd}
-	c.pushEvent(ev)
-	return ev, true
 }
 
-// userControl turns a User Control message into an event.
-func (c *client) userControl(payload []byte) (ClientEvent, bool) {
+// userControl turns a User Control message into an event for the stream it
+// names.
+func (c *clientConn) userControl(payload []byte) {
 	uc, err := message.UnmarshalUserControl(payload)
 	if err != nil {
-		return ClientEvent{}, false
+		return
 	}
 	ev := ClientEvent{StreamID: uc.StreamID, Timestamp: uc.Timestamp}
+	id := uc.StreamID
 	switch uc.Event {
 	case message.EventStreamBegin:
 		ev.Kind = EventStreamBegin
@@ -414,81 +669,195 @@ func (c *client) userControl(payload []byte) (ClientEvent, bool) {
 	case message.EventStreamIsRecorded:
 		ev.Kind = EventStreamIsRecorded
 	case message.EventPingResponse:
-		ev.Kind = EventPingResponseFromServer
+		ev.Kind, ev.StreamID, id = EventPingResponseFromServer, 0, 0
 	default:
-		return ClientEvent{}, false // PingRequest is answered by Conn
+		return // PingRequest is answered by Conn
 	}
-	c.pushEvent(ev)
-	return ev, true
+	if s := c.target(id); s != nil {
+		s.base().push(s, ev)
+	}
 }
 
 // stop records why the reader ended and wakes everybody.
-func (c *client) stop(err error) {
+func (c *clientConn) stop(err error) {
 	c.mu.Lock()
 	if c.err == nil {
 		c.err = err
 	}
+	streams := append([]stream(nil), c.streams...)
 	c.mu.Unlock()
-	c.events.close(err)
-	c.closeMu.Do(func() { close(c.done) })
+	c.stopped.Do(func() { close(c.done) })
+	for _, s := range streams {
+		s.base().events.close(err)
+		s.ended()
+	}
+}
+
+// push queues an event of the stream and lets it react.
+func (s *client) push(st stream, ev ClientEvent) {
+	s.events.push(ev)
+	st.event(ev)
 }
 
 // ServerCapabilities returns what the server advertised in its connect
 // _result (Enhanced RTMP).
-func (c *client) ServerCapabilities() Capabilities { return c.serverCaps }
+func (c *clientConn) ServerCapabilities() Capabilities { return c.serverCaps }
 
-// URL returns the URL the client connected to.
-func (c *client) URL() *URL { return c.url }
-
-// StreamID returns the message stream id the server gave.
-func (c *client) StreamID() uint32 { return c.streamID }
+// Handshake returns the handshake the connection began with: simple or
+// digest, and the digest's schema.
+func (c *clientConn) Handshake() handshake.Result { return c.hs }
 
 // Conn returns the connection, for low-level use.
-func (c *client) Conn() *Conn { return c.conn }
+func (c *clientConn) Conn() *Conn { return c.conn }
 
-// ReadEvent returns the next event from the server. It returns the reason
-// the connection ended once it has (io.EOF for a clean close).
-func (c *client) ReadEvent(ctx context.Context) (ClientEvent, error) { return c.nextEvent(ctx) }
+// URL returns the URL of the stream: the connection's, with this stream's
+// name.
+func (s *client) URL() *URL { return s.url }
+
+// StreamID returns the message stream id the server gave.
+func (s *client) StreamID() uint32 { return s.streamID }
+
+// ReadEvent returns the next event from the server for this stream: those
+// of its message stream, and those of the NetConnection (message stream 0):
+// its onStatus reach every stream of the connection, its calls and shared
+// object messages the first stream opened that is still open. It returns
+// the reason the connection ended once it has (io.EOF for a clean close).
+func (s *client) ReadEvent(ctx context.Context) (ClientEvent, error) { return s.events.next(ctx) }
 
 // SendPingRequest sends a PingRequest; the answer arrives as an
 // EventPingResponseFromServer.
-func (c *client) SendPingRequest(timestamp uint32) error {
+func (c *clientConn) SendPingRequest(timestamp uint32) error {
 	if err := c.conn.Write(CSIDControl, 0, 0, message.NewPingRequest(timestamp)); err != nil {
 		return err
 	}
 	return c.conn.Flush()
 }
 
-// Call sends a call to the server; with a context it waits for and returns
-// the answer (_result, or a *StatusError for _error).
-func (c *client) Call(ctx context.Context, name string, args ...amf0.Value) (message.Command, error) {
-	ch, err := c.call(0, name, ctx != nil, args...)
-	if err != nil || ctx == nil {
+// Call calls a procedure of the server on the NetConnection: cmd (its
+// name, command object and arguments) goes out with a new transaction id,
+// and Call waits for the answer: the _result, or a *StatusError for an
+// _error, or ctx's end.
+func (c *clientConn) Call(ctx context.Context, cmd message.Command) (message.Command, error) {
+	ch, err := c.call(0, cmd, true)
+	if err != nil {
 		return message.Command{}, err
 	}
-	return c.await(ctx, ch, name)
+	return c.await(ctx, ch, cmd.Name)
 }
 
-// closeConn flushes, half-closes, drains briefly and closes.
-func (c *client) closeConn() error {
+// Send sends cmd on the NetConnection as it is, and waits for nothing: a
+// call that wants no answer has transaction id 0.
+func (c *clientConn) Send(cmd message.Command) error { return c.write(0, cmd) }
+
+// Reply answers a call of the server (an EventServerCall) with _result,
+// the command object obj and the values; ReplyError answers _error. A call
+// with transaction id 0 wants no answer: nothing is sent. The answer is in
+// the call's encoding (AMF0 or AMF3 commands).
+func (c *clientConn) Reply(call message.Command, obj amf0.Value, values ...amf0.Value) error {
+	return c.reply(message.NameResult, call, obj, values)
+}
+
+// ReplyError answers a call of the server with _error (see Reply).
+func (c *clientConn) ReplyError(call message.Command, obj amf0.Value, values ...amf0.Value) error {
+	return c.reply(message.NameError, call, obj, values)
+}
+
+func (c *clientConn) reply(name string, call message.Command, obj amf0.Value, values []amf0.Value) error {
+	if call.TransactionID == 0 {
+		return nil
+	}
+	return c.write(0, message.Command{AMF3: call.AMF3, Name: name, TransactionID: call.TransactionID, Object: obj, Args: values})
+}
+
+// SendSharedObject sends a shared object message on the NetConnection,
+// AMF0 (type 19) or, when so.AMF3 is set, AMF3 (type 16).
+func (c *clientConn) SendSharedObject(so message.SharedObject) error {
+	if err := c.conn.Write(CSIDCommand, 0, 0, so); err != nil {
+		return err
+	}
+	return c.conn.Flush()
+}
+
+// closeConn flushes, half-closes, drains briefly and closes. The reader
+// drains: the wait ends when the server closes, after drainTime in all, or
+// once the server sent nothing for drainIdle (a server that is silent but
+// open has read what it wanted).
+func (c *clientConn) closeConn() error {
 	err := c.conn.CloseWrite()
-	select {
-	case <-c.done:
-	case <-time.After(drainTime):
+	end := time.NewTimer(drainTime)
+	defer end.Stop()
+	idle := time.NewTicker(drainIdle)
+	defer idle.Stop()
+	last := c.conn.BytesRead()
+wait:
+	for {
+		select {
+		case <-c.done:
+			break wait
+		case <-end.C:
+			break wait
+		case <-idle.C:
+			n := c.conn.BytesRead()
+			if n == last {
+				break wait
+			}
+			last = n
+		}
 	}
 	c.conn.Close()
 	<-c.done
 	return err
 }
 
+// closeStream ends stream s once: send is called first (its closing
+// commands); the connection closes politely with its last stream.
+func (s *client) closeStream(st stream, send func()) error {
+	s.once.Do(func() {
+		s.closed.Store(true)
+		send()
+		if s.remove(st) {
+			s.closeErr = s.closeConn()
+		}
+		s.events.close(io.EOF)
+	})
+	return s.closeErr
+}
+
+// awaitStart waits for the onStatus that starts publish or play (code),
+// failing on an error status or an _error answer. Other events that arrive
+// meanwhile (onFCPublish, StreamBegin, ...) stay queued for ReadEvent.
+func (s *client) awaitStart(ctx context.Context, command, code string) error {
+	for {
+		ev, err := s.events.next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("rtmp: %s: %w", command, ctx.Err())
+			}
+			return s.readErr(command)
+		}
+		switch {
+		case ev.Kind == EventStatus && ev.Code == code && (ev.StreamID == s.streamID || ev.StreamID == 0):
+			s.releaseEarly()
+			return nil
+		case ev.Kind == EventStatus && ev.Level == message.LevelError && (ev.StreamID == s.streamID || ev.StreamID == 0):
+			return &StatusError{Command: command, Code: ev.Code, Description: ev.Description}
+		case ev.Kind == EventResult && ev.Command.IsError():
+			return statusError(command, ev.Command)
+		}
+		s.emu.Lock()
+		s.early = append(s.early, ev)
+		s.emu.Unlock()
+	}
+}
+
 // releaseEarly puts the events seen while waiting for the start back in
 // front of the queue, for ReadEvent.
-func (c *client) releaseEarly() {
-	c.mu.Lock()
-	early := c.early
-	c.early = nil
-	c.mu.Unlock()
-	c.events.prepend(early)
+func (s *client) releaseEarly() {
+	s.emu.Lock()
+	early := s.early
+	s.early = nil
+	s.emu.Unlock()
+	s.events.prepend(early)
 }
 
 // amf3Object converts AMF0 properties to an anonymous dynamic AMF3 object.

@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net"
 	"sync"
@@ -283,6 +284,12 @@ func (c *Conn) control(m chunk.Message) error {
 		c.ackWindow = max(v.Size, minAckWindow)
 	case message.TypeSetPeerBandwidth:
 		v, err := message.UnmarshalSetPeerBandwidth(m.Payload)
+		if err != nil && len(m.Payload) == 4 {
+			// Some peers send the window size without the limit type
+			// (§5.4.5 gives 5 bytes). Read it as a hard limit: the size
+			// the peer asks for is the size it gets.
+			v, err = message.SetPeerBandwidth{Size: binary.BigEndian.Uint32(m.Payload), Limit: message.LimitHard}, nil
+		}
 		if err != nil {
 			return err
 		}

@@ -175,7 +175,7 @@ func TestConnBadControl(t *testing.T) {
 		"truncated chunk size":  {CSID: 2, Header: chunk.Header{TypeID: 1}, Payload: []byte{0, 0, 1}},
 		"truncated window size": {CSID: 2, Header: chunk.Header{TypeID: 5}, Payload: []byte{0}},
 		"truncated ping":        {CSID: 2, Header: chunk.Header{TypeID: 4}, Payload: []byte{0, 6, 1}},
-		"truncated bandwidth":   {CSID: 2, Header: chunk.Header{TypeID: 6}, Payload: []byte{0, 0, 0, 1}},
+		"truncated bandwidth":   {CSID: 2, Header: chunk.Header{TypeID: 6}, Payload: []byte{0, 0, 1}}, // 4 bytes are read as a hard limit
 	} {
 		t.Run(name, func(t *testing.T) {
 			a, b := tcpPair(t)

@@ -20,11 +20,20 @@ import (
 // serve starts a Server with h on loopback and returns its rtmp:// base URL.
 func serve(t *testing.T, h rtmp.HandlerFunc) string {
 	t.Helper()
+	return serveServer(t, &rtmp.Server{Handler: h})
+}
+
+// serveServer serves s on loopback (with Enhanced RTMP capabilities when
+// it has none) and returns its rtmp:// base URL.
+func serveServer(t *testing.T, s *rtmp.Server) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &rtmp.Server{Handler: h, Capabilities: &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: message.CapsExMultitrack | message.CapsExModEx | message.CapsExReconnect}}
+	if s.Capabilities == nil {
+		s.Capabilities = &rtmp.Capabilities{FourCCList: []string{"*"}, CapsEx: message.CapsExMultitrack | message.CapsExModEx | message.CapsExReconnect}
+	}
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Close() })
 	return "rtmp://" + ln.Addr().String()

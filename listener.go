@@ -37,7 +37,7 @@ func NewListener(ln net.Listener, cfg *Server) *Listener {
 			ChunkSize: cfg.ChunkSize, WindowAckSize: cfg.WindowAckSize, PeerBandwidth: cfg.PeerBandwidth,
 			Capabilities: cfg.Capabilities, FMSVersion: cfg.FMSVersion, Handshake: cfg.Handshake, Logger: cfg.Logger,
 			MaxConns: cfg.MaxConns, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxRequestMessageSize: cfg.MaxRequestMessageSize,
-			OnConnClose: cfg.OnConnClose}
+			MaxStreamsPerConn: cfg.MaxStreamsPerConn, HandleCalls: cfg.HandleCalls, OnConnClose: cfg.OnConnClose}
 	}
 	l := &Listener{srv: s, ln: ln, reqs: make(chan *Request), served: make(chan error, 1)}
 	s.Handler = HandlerFunc(func(r *Request) {

@@ -30,10 +30,16 @@ const (
 	EventBufferLength                      // Millis (SetBufferLength)
 	EventPingResponse                      // Millis holds the echoed timestamp
 	EventCall                              // Command: any other command or call
+	EventSharedObject                      // SharedObject: a shared object message
 )
 
+var eventKindNames = [...]string{"", "pause", "seek", "receiveAudio", "receiveVideo", "bufferLength", "pingResponse", "call", "sharedObject"}
+
 func (k EventKind) String() string {
-	return [...]string{"", "pause", "seek", "receiveAudio", "receiveVideo", "bufferLength", "pingResponse", "call"}[k%8]
+	if int(k) < len(eventKindNames) && k != 0 {
+		return eventKindNames[k]
+	}
+	return "eventKind(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Event is something a player sent.
@@ -44,6 +50,9 @@ type Event struct {
 	Millis float64 // pause position, seek target, buffer length, ping timestamp
 	// Command is the whole command for EventCall.
 	Command message.Command
+	// SharedObject is the message of an EventSharedObject, AMF0 (type 19)
+	// or AMF3 (type 16).
+	SharedObject message.SharedObject
 }
 
 // playEventQueue bounds what a player can queue between ReadEvent calls; past
@@ -77,11 +86,11 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 	if opts == nil {
 		opts = &PlayOptions{}
 	}
-	p := &PlaySession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3},
+	p := &PlaySession{req: r, session: session{c: r.c, conn: r.c.conn, ns: r.ns, streamID: r.StreamID, amf3: r.amf3},
 		events: newEventQueue[Event](playEventQueue), done: make(chan struct{})}
 	// Registered before anything is sent, so a Shutdown from now on ends
 	// this session politely.
-	r.c.setSession(p)
+	r.c.attach(r.ns, p)
 	conn := p.conn
 	if opts.Recorded {
 		conn.Write(CSIDControl, 0, 0, message.NewStreamIsRecorded(r.StreamID))
@@ -107,95 +116,109 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 // Request returns the request the session answered.
 func (p *PlaySession) Request() *Request { return p.req }
 
-// readLoop owns the read side of the connection for the session's life
-// (it holds the read token): it answers pings and acknowledgements through
-// Conn and queues the player's events. When Close stops it, it drains and
-// closes the connection.
+// readLoop reads what the player sends for the session's life: while the
+// connection has one NetStream it reads the socket itself (holding the read
+// token while it waits), answering pings and acknowledgements through Conn;
+// otherwise it takes what the connection's reader routed to it. It queues
+// the player's events. When Close stops it, the reader drains and closes
+// the connection.
 func (p *PlaySession) readLoop() {
 	defer close(p.done)
-	c := p.c
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
 	err := p.readEvents()
 	if p.closed.Load() {
-		c.finishLocked()
 		err = ErrSessionClosed
 	}
 	p.push(Event{}, err)
 }
 
 // readEvents reads until the player stops (io.EOF) or the read fails.
-// playReadBuffer is a play session's read buffer once it plays.
-const playReadBuffer = 2 << 10
-
 func (p *PlaySession) readEvents() error {
-	// A player sends little once it plays (acknowledgements, ping
-	// responses, a pause now and then): a small read buffer, so that a
-	// server with thousands of players does not keep a large one for each.
-	small := false
 	for {
 		if p.closed.Load() {
 			return ErrSessionClosed
 		}
-		if !small {
-			small = p.conn.SetReadBufferSize(playReadBuffer)
-		}
-		m, err := p.conn.ReadMessage()
+		it, err := p.c.next(p.ns)
 		if err != nil {
 			return err
 		}
-		t := message.Type(m.TypeID)
-		switch t {
-		case message.TypeUserControl:
-			ev, err := message.UnmarshalUserControl(m.Payload)
-			if err != nil {
-				continue
+		if it.eof {
+			return io.EOF
+		}
+		m := it.m
+		if message.Type(m.TypeID) == message.TypeAggregate {
+			// §7.1.6: sub-messages in order, timestamps rebased.
+			ag := message.NewAggregateIterator(m.Payload, m.Timestamp)
+			for ag.Next() {
+				sub := ag.Message()
+				if err := p.message(sub.Type, sub.Payload); err != nil {
+					return err
+				}
 			}
-			switch ev.Event {
-			case message.EventSetBufferLength:
-				p.push(Event{Kind: EventBufferLength, Millis: float64(ev.BufferLength)}, nil)
-			case message.EventPingResponse:
-				p.push(Event{Kind: EventPingResponse, Millis: float64(ev.Timestamp)}, nil)
-			}
-		case message.TypeCommandAMF0, message.TypeCommandAMF3:
-			cmd, err := message.UnmarshalCommand(t, m.Payload)
-			if err != nil {
+			if err := ag.Err(); err != nil {
 				return err
 			}
-			if ev, end := p.command(cmd); end {
-				return io.EOF
-			} else if ev.Kind != 0 {
-				p.push(ev, nil)
-			}
+			continue
+		}
+		if err := p.message(message.Type(m.TypeID), m.Payload); err != nil {
+			return err
 		}
 	}
 }
 
-// command turns a player's command into an event; end reports that the
-// player stopped (closeStream, deleteStream). A command whose arguments do
-// not parse is passed on as an EventCall.
-func (p *PlaySession) command(cmd message.Command) (ev Event, end bool) {
+// message turns one message of the player into an event, if it is one.
+func (p *PlaySession) message(t message.Type, payload []byte) error {
+	switch t {
+	case message.TypeUserControl:
+		ev, err := message.UnmarshalUserControl(payload)
+		if err != nil {
+			return nil
+		}
+		switch ev.Event {
+		case message.EventSetBufferLength:
+			p.push(Event{Kind: EventBufferLength, Millis: float64(ev.BufferLength)}, nil)
+		case message.EventPingResponse:
+			p.push(Event{Kind: EventPingResponse, Millis: float64(ev.Timestamp)}, nil)
+		}
+	case message.TypeCommandAMF0, message.TypeCommandAMF3:
+		cmd, err := decodeCommand(t, payload)
+		if err != nil {
+			return err
+		}
+		if ev := p.command(cmd); ev.Kind != 0 {
+			p.push(ev, nil)
+		}
+	case message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
+		so, err := decodeSharedObject(t, payload)
+		if err != nil {
+			return err
+		}
+		p.push(Event{Kind: EventSharedObject, SharedObject: so}, nil)
+	}
+	return nil
+}
+
+// command turns a player's command into an event. A command whose
+// arguments do not parse is passed on as an EventCall.
+func (p *PlaySession) command(cmd message.Command) Event {
 	switch cmd.Name {
 	case message.NamePause:
 		if v, err := message.ParsePause(cmd); err == nil {
-			return Event{Kind: EventPause, Paused: v.Pause, Millis: v.Milliseconds}, false
+			return Event{Kind: EventPause, Paused: v.Pause, Millis: v.Milliseconds}
 		}
 	case message.NameSeek:
 		if v, err := message.ParseSeek(cmd); err == nil {
-			return Event{Kind: EventSeek, Millis: v.Milliseconds}, false
+			return Event{Kind: EventSeek, Millis: v.Milliseconds}
 		}
 	case message.NameReceiveAudio:
 		if v, err := message.ParseReceiveAudio(cmd); err == nil {
-			return Event{Kind: EventReceiveAudio, Bool: v.Receive}, false
+			return Event{Kind: EventReceiveAudio, Bool: v.Receive}
 		}
 	case message.NameReceiveVideo:
 		if v, err := message.ParseReceiveVideo(cmd); err == nil {
-			return Event{Kind: EventReceiveVideo, Bool: v.Receive}, false
+			return Event{Kind: EventReceiveVideo, Bool: v.Receive}
 		}
-	case message.NameCloseStream, message.NameDeleteStream:
-		return Event{}, true
 	}
-	return Event{Kind: EventCall, Command: cmd}, false
+	return Event{Kind: EventCall, Command: cmd}
 }
 
 func (p *PlaySession) push(ev Event, err error) {

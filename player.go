@@ -7,18 +7,20 @@ import (
 	"sync"
 
 	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/message"
 )
 
-// Player pulls a stream from a server: what DialPlay returns. ReadPacket is
-// called from one goroutine; the control methods and ReadEvent may be
-// called from others.
+// Player pulls a stream from a server: what DialPlay returns, or Play on a
+// connection that already has a stream. ReadPacket is called from one
+// goroutine; the control methods and ReadEvent may be called from others.
 type Player struct {
 	client
-	name string
-	// packets is sent to and closed by the reader goroutine only.
+	// packets is sent to and closed by the connection's reading goroutine
+	// only; quit is closed by Close.
 	packets chan Packet
-	ended   bool // reader goroutine
+	quit    chan struct{}
+	over    bool // reader goroutine
 	// seeking is set while a pause or seek is in flight: the StreamEOF that
 	// precedes its notification does not end the stream.
 	smu     sync.Mutex
@@ -41,21 +43,42 @@ func DialPlay(ctx context.Context, rawurl string, cfg *ClientConfig) (*Player, e
 	if u.Stream == "" {
 		return nil, fmt.Errorf("%w: %q names no stream to play", ErrURL, rawurl)
 	}
-	p := &Player{client: *newClient(u, cfg), name: u.Stream, packets: make(chan Packet, packetQueue)}
-	if err := p.dial(ctx, DefaultPlayFlashVer); err != nil {
+	c := newClientConn(u, cfg)
+	if err := c.dial(ctx, DefaultPlayFlashVer); err != nil {
 		return nil, err
 	}
-	go p.readLoop()
+	go c.readLoop()
+	p, err := c.Play(ctx, u.Stream)
+	if err != nil {
+		c.conn.Close()
+		<-c.done
+		return nil, err
+	}
+	return p, nil
+}
+
+// Play plays name on a new NetStream of the same connection
+// (createStream, SetBufferLength, play) and returns its Player; the
+// streams already open go on. Each stream is closed on its own; the
+// connection closes with the last. A refusal (*StatusError) leaves the
+// connection and its other streams open. The connection's reader hands
+// each player its packets: a player that is not read holds up the others
+// once its queue is full.
+func (c *clientConn) Play(ctx context.Context, name string) (*Player, error) {
+	p := &Player{client: c.newStream(name), packets: make(chan Packet, packetQueue), quit: make(chan struct{})}
+	if err := c.add(p); err != nil {
+		return nil, err
+	}
 	if err := p.start(ctx); err != nil {
-		p.conn.Close()
-		<-p.done
+		c.remove(p)
+		close(p.quit)
 		return nil, err
 	}
 	return p, nil
 }
 
 func (p *Player) start(ctx context.Context) error {
-	if err := p.createStream(ctx); err != nil {
+	if err := p.createStream(ctx, p); err != nil {
 		return err
 	}
 	buf := p.cfg.BufferLength
@@ -65,92 +88,88 @@ func (p *Player) start(ctx context.Context) error {
 	if err := p.SetBufferLength(buf); err != nil {
 		return err
 	}
-	start, duration := -2.0, -1.0
-	if p.cfg.Start != 0 {
-		start = p.cfg.Start
+	v := message.NewPlay(p.name)
+	if a := p.cfg.PlayArgs; a != nil {
+		v.Start, v.Duration, v.Reset = a.Start, a.Duration, a.Reset
 	}
-	if p.cfg.Duration != 0 {
-		duration = p.cfg.Duration
-	}
-	if _, err := p.call(p.streamID, "play", false, p.name, start, duration, !p.cfg.NoReset); err != nil {
+	if err := p.write(p.streamID, v.Command()); err != nil {
 		return err
 	}
 	return p.awaitStart(ctx, "play", message.CodePlayStart)
 }
 
+func (p *Player) base() *client { return &p.client }
+
 // end closes the packet channel once; reader goroutine only.
 func (p *Player) end() {
-	if !p.ended {
-		p.ended = true
+	if !p.over {
+		p.over = true
 		close(p.packets)
 	}
 }
 
+func (p *Player) ended() { p.end() }
+
 // deliver queues a packet unless the stream ended; reader goroutine only.
 func (p *Player) deliver(pk Packet) {
-	if !p.ended {
-		p.packets <- pk
+	if !p.over {
+		select {
+		case p.packets <- pk:
+		case <-p.quit:
+		}
 	}
 }
 
-func (p *Player) readLoop() {
-	defer p.end()
-	for {
-		m, err := p.conn.ReadMessage()
-		if err != nil {
-			p.stop(err)
+// message takes the player's audio, video, data and aggregates; reader
+// goroutine only.
+func (p *Player) message(m chunk.Message) {
+	t := message.Type(m.TypeID)
+	switch t {
+	case message.TypeAudio, message.TypeVideo:
+		p.deliver(Packet{Type: t, Timestamp: m.Timestamp, Payload: p.payload(m)})
+	case message.TypeDataAMF0, message.TypeDataAMF3:
+		p.data(Packet{Type: t, Timestamp: m.Timestamp, Payload: withSelector(t, p.payload(m))}, m.StreamID)
+	}
+}
+
+// payload takes a message's payload from the chunk reader, unless it is a
+// sub-message of an aggregate, whose payload the reader already gave up.
+func (p *Player) payload(m chunk.Message) []byte {
+	if b := p.conn.Detach(); b != nil {
+		return b
+	}
+	return m.Payload
+}
+
+// event reacts to the events that end or resume the stream; reader
+// goroutine only.
+func (p *Player) event(ev ClientEvent) {
+	switch ev.Kind {
+	case EventStatus:
+		if ev.StreamID != p.streamID && ev.StreamID != 0 {
 			return
 		}
-		t := message.Type(m.TypeID)
-		switch t {
-		case message.TypeAudio, message.TypeVideo:
-			p.deliver(Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()})
-		case message.TypeDataAMF0, message.TypeDataAMF3:
-			p.data(Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, m.StreamID)
-		case message.TypeAggregate:
-			it := message.NewAggregateIterator(p.conn.Detach(), m.Timestamp)
-			for it.Next() {
-				sub := it.Message()
-				pk := Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload}
-				if pk.Type == message.TypeDataAMF0 || pk.Type == message.TypeDataAMF3 {
-					p.data(pk, sub.StreamID)
-				} else {
-					p.deliver(pk)
-				}
+		switch ev.Code {
+		case message.CodePlayStop, message.CodePlayComplete:
+			p.end()
+		case message.CodePlayUnpublishNotify:
+			if !p.cfg.ContinueAfterUnpublish {
+				p.end()
 			}
-			if err := it.Err(); err != nil {
-				p.stop(err)
-				return
-			}
-		case message.TypeCommandAMF0, message.TypeCommandAMF3:
-			cmd, err := message.UnmarshalCommand(t, m.Payload)
-			if err != nil {
-				p.stop(err)
-				return
-			}
-			if ev, ok := p.handleCommand(cmd); ok && ev.Kind == EventStatus {
-				switch ev.Code {
-				case message.CodePlayStop, message.CodePlayComplete:
-					p.end()
-				case message.CodePlayUnpublishNotify:
-					if !p.cfg.ContinueAfterUnpublish {
-						p.end()
-					}
-				case message.CodeSeekNotify, message.CodePauseNotify, message.CodeUnpauseNotify, message.CodePlayStart:
-					p.smu.Lock()
-					p.seeking = false
-					p.smu.Unlock()
-				}
-			}
-		case message.TypeUserControl:
-			if ev, ok := p.userControl(m.Payload); ok && ev.Kind == EventStreamEOF && ev.StreamID == p.streamID {
-				p.smu.Lock()
-				seeking := p.seeking
-				p.smu.Unlock()
-				if !seeking {
-					p.end()
-				}
-			}
+		case message.CodeSeekNotify, message.CodePauseNotify, message.CodeUnpauseNotify, message.CodePlayStart:
+			p.smu.Lock()
+			p.seeking = false
+			p.smu.Unlock()
+		}
+	case EventStreamEOF:
+		if ev.StreamID != p.streamID {
+			return
+		}
+		p.smu.Lock()
+		seeking := p.seeking
+		p.smu.Unlock()
+		if !seeking {
+			p.end()
 		}
 	}
 }
@@ -161,7 +180,7 @@ func (p *Player) readLoop() {
 // Reader goroutine only.
 func (p *Player) data(pk Packet, streamID uint32) {
 	if ev, ok := playbackEvent(pk, streamID); ok {
-		p.pushEvent(ev)
+		p.push(p, ev)
 		return
 	}
 	p.deliver(pk)
@@ -176,7 +195,7 @@ func playbackEvent(pk Packet, streamID uint32) (ClientEvent, bool) {
 	default:
 		return ClientEvent{}, false
 	}
-	d, err := message.UnmarshalData(pk.Type, pk.Payload)
+	d, err := decodeData(pk.Type, pk.Payload)
 	if err != nil {
 		return ClientEvent{}, false
 	}
@@ -220,7 +239,18 @@ func dataName(t message.Type, b []byte) []byte {
 // ContinueAfterUnpublish), or a clean close; another error when the
 // connection failed.
 func (p *Player) ReadPacket() (Packet, error) {
-	pk, ok := <-p.packets
+	select {
+	case <-p.quit:
+		return Packet{}, io.EOF
+	default:
+	}
+	var pk Packet
+	ok := false
+	select {
+	case pk, ok = <-p.packets:
+	case <-p.quit:
+		return Packet{}, io.EOF
+	}
 	if ok {
 		return pk, nil
 	}
@@ -238,9 +268,11 @@ func (p *Player) ReadPacket() (Packet, error) {
 	}
 }
 
-func (p *Player) streamCall(name string, args ...amf0.Value) error {
-	_, err := p.call(p.streamID, name, false, args...)
-	return err
+func (p *Player) streamCall(cmd message.Command) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
+	return p.write(p.streamID, cmd)
 }
 
 // Pause pauses (true) or resumes playback at ms.
@@ -248,7 +280,7 @@ func (p *Player) Pause(pause bool, ms float64) error {
 	p.smu.Lock()
 	p.seeking = true
 	p.smu.Unlock()
-	return p.streamCall("pause", pause, ms)
+	return p.streamCall(message.Pause{Pause: pause, Milliseconds: ms}.Command())
 }
 
 // Seek asks the server to seek to ms.
@@ -256,12 +288,35 @@ func (p *Player) Seek(ms float64) error {
 	p.smu.Lock()
 	p.seeking = true
 	p.smu.Unlock()
-	return p.streamCall("seek", ms)
+	return p.streamCall(message.Seek{Milliseconds: ms}.Command())
+}
+
+// SendPlay sends another play on the player's stream: the next item of a
+// playlist (Reset false) or a new one (Reset true), as §7.2.2.1 allows on a
+// NetStream that plays. v.Name is required; the server answers with
+// onStatus events (NetStream.Play.Reset, NetStream.Play.Start, ...), read
+// with ReadEvent. A server that does not take it may end the stream.
+func (p *Player) SendPlay(v message.Play) error {
+	v.TransactionID = 0
+	return p.streamCall(v.Command())
+}
+
+// SendPlay2 sends play2 on the player's stream: a switch of bit rate
+// without a break in the timeline (§7.2.2.2), with ActionScript's
+// NetStreamPlayOptions in v.Params (streamName, oldStreamName, start, len,
+// offset, transition). The server answers with onStatus events.
+func (p *Player) SendPlay2(v message.Play2) error {
+	v.TransactionID = 0
+	return p.streamCall(v.Command())
 }
 
 // ReceiveAudio and ReceiveVideo turn a media type on or off.
-func (p *Player) ReceiveAudio(on bool) error { return p.streamCall("receiveAudio", on) }
-func (p *Player) ReceiveVideo(on bool) error { return p.streamCall("receiveVideo", on) }
+func (p *Player) ReceiveAudio(on bool) error {
+	return p.streamCall(message.ReceiveAudio{Receive: on}.Command())
+}
+func (p *Player) ReceiveVideo(on bool) error {
+	return p.streamCall(message.ReceiveVideo{Receive: on}.Command())
+}
 
 // SetBufferLength tells the server how many milliseconds the player buffers.
 func (p *Player) SetBufferLength(ms uint32) error {
@@ -271,15 +326,14 @@ func (p *Player) SetBufferLength(ms uint32) error {
 	return p.conn.Flush()
 }
 
-// Close stops playing politely: closeStream, deleteStream, a half-close and
-// a brief drain.
+// Close stops playing politely: closeStream, deleteStream and, when it was
+// the last stream of its connection, a half-close and a brief drain. Safe
+// to call more than once.
 func (p *Player) Close() error {
-	p.streamCall("closeStream")
-	p.call(0, "deleteStream", false, float64(p.streamID))
-	// Unblock the reader if the caller stopped reading.
-	go func() {
-		for range p.packets {
-		}
-	}()
-	return p.closeConn()
+	return p.closeStream(p, func() {
+		p.write(p.streamID, named(message.NameCloseStream))
+		p.call(0, named(message.NameDeleteStream, float64(p.streamID)), false)
+		// Unblock the reader if the caller stopped reading.
+		close(p.quit)
+	})
 }

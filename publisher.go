@@ -10,11 +10,11 @@ import (
 	"github.com/ertmp/rtmp/message"
 )
 
-// Publisher pushes a stream to a server: what DialPublish returns. Write
-// methods may be called from one goroutine; ReadEvent from another.
+// Publisher pushes a stream to a server: what DialPublish returns, or
+// Publish on a connection that already has a stream. Write methods may be
+// called from one goroutine; ReadEvent from another.
 type Publisher struct {
 	client
-	name string
 	// scratch holds a tag body being encoded; the chunk writer copies it,
 	// so it is reused (write methods run on one goroutine).
 	scratch []byte
@@ -33,88 +33,62 @@ func DialPublish(ctx context.Context, rawurl string, cfg *ClientConfig) (*Publis
 	if u.Stream == "" {
 		return nil, fmt.Errorf("%w: %q names no stream to publish", ErrURL, rawurl)
 	}
-	p := &Publisher{client: *newClient(u, cfg), name: u.Stream}
-	if err := p.dial(ctx, DefaultPublishFlashVer); err != nil {
+	c := newClientConn(u, cfg)
+	if err := c.dial(ctx, DefaultPublishFlashVer); err != nil {
 		return nil, err
 	}
-	go p.readLoop()
+	go c.readLoop()
+	p, err := c.Publish(ctx, u.Stream)
+	if err != nil {
+		c.conn.Close()
+		<-c.done
+		return nil, err
+	}
+	return p, nil
+}
+
+// Publish publishes name on a new NetStream of the same connection
+// (releaseStream, FCPublish, createStream, publish) and returns its
+// Publisher; the streams already open go on. This is how a multi-bitrate
+// encoder sends its renditions over one connection. Each stream is closed
+// on its own; the connection closes with the last. A refusal
+// (*StatusError) leaves the connection and its other streams open.
+func (c *clientConn) Publish(ctx context.Context, name string) (*Publisher, error) {
+	p := &Publisher{client: c.newStream(name)}
+	if err := c.add(p); err != nil {
+		return nil, err
+	}
 	if err := p.start(ctx); err != nil {
-		p.conn.Close()
-		<-p.done
+		c.remove(p)
 		return nil, err
 	}
 	return p, nil
 }
 
 func (p *Publisher) start(ctx context.Context) error {
-	if _, err := p.call(0, "releaseStream", false, p.name); err != nil {
+	if _, err := p.call(0, named(message.NameReleaseStream, p.name), false); err != nil {
 		return err
 	}
-	if _, err := p.call(0, "FCPublish", false, p.name); err != nil {
+	if _, err := p.call(0, named(message.NameFCPublish, p.name), false); err != nil {
 		return err
 	}
-	if err := p.createStream(ctx); err != nil {
+	if err := p.createStream(ctx, p); err != nil {
 		return err
 	}
 	typ := p.cfg.PublishType
 	if typ == "" {
-		typ = "live"
+		typ = message.PublishLive
 	}
-	if _, err := p.call(p.streamID, "publish", false, p.name, typ); err != nil {
+	if err := p.write(p.streamID, named(message.NamePublish, p.name, typ)); err != nil {
 		return err
 	}
 	return p.awaitStart(ctx, "publish", message.CodePublishStart)
 }
 
-// awaitStart waits for the onStatus that starts publish or play (code),
-// failing on an error status or an _error answer. Other events that arrive
-// meanwhile (onFCPublish, StreamBegin, ...) stay queued for ReadEvent.
-func (c *client) awaitStart(ctx context.Context, command, code string) error {
-	for {
-		ev, err := c.nextEvent(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("rtmp: %s: %w", command, ctx.Err())
-			}
-			return c.readErr(command)
-		}
-		switch {
-		case ev.Kind == EventStatus && ev.Code == code:
-			c.releaseEarly()
-			return nil
-		case ev.Kind == EventStatus && ev.Level == "error":
-			return &StatusError{Command: command, Code: ev.Code, Description: ev.Description}
-		case ev.Kind == EventResult && ev.Command.IsError():
-			return statusError(command, ev.Command)
-		}
-		c.mu.Lock()
-		c.early = append(c.early, ev)
-		c.mu.Unlock()
-	}
-}
-
-// readLoop reads what the server sends while publishing: statuses, answers,
-// calls and user control events (control messages are applied by Conn).
-func (p *Publisher) readLoop() {
-	for {
-		m, err := p.conn.ReadMessage()
-		if err != nil {
-			p.stop(err)
-			return
-		}
-		switch t := message.Type(m.TypeID); t {
-		case message.TypeCommandAMF0, message.TypeCommandAMF3:
-			cmd, err := message.UnmarshalCommand(t, m.Payload)
-			if err != nil {
-				p.stop(err)
-				return
-			}
-			p.handleCommand(cmd)
-		case message.TypeUserControl:
-			p.userControl(m.Payload)
-		}
-	}
-}
+func (p *Publisher) base() *client         { return &p.client }
+func (p *Publisher) message(chunk.Message) {}
+func (p *Publisher) event(ClientEvent)     {}
+func (p *Publisher) ended()                {}
 
 // WritePacket sends one audio, video or data packet on the published stream
 // and flushes it.
@@ -136,6 +110,9 @@ func (p *Publisher) WritePackets(pks ...Packet) error {
 }
 
 func (p *Publisher) writePacket(pk Packet) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
 	return p.conn.WriteMessage(chunk.Message{CSID: csidFor(pk.Type), Header: chunk.Header{Timestamp: pk.Timestamp, TypeID: uint8(pk.Type), StreamID: p.streamID}, Payload: pk.Payload})
 }
 
@@ -151,7 +128,9 @@ func (p *Publisher) WriteTag(t flv.Tag) error {
 		if err != nil {
 			return err
 		}
-		if d.IsMetaData() {
+		if name, _ := d.Name(); name == flv.OnMetaData {
+			// A bare onMetaData, as FLV files hold it, is set with
+			// @setDataFrame; one that already is goes as it is.
 			d.Values = append([]amf0.Value{flv.SetDataFrame}, d.Values...)
 		}
 		return p.WriteData(t.Timestamp, d)
@@ -219,11 +198,14 @@ func (p *Publisher) WriteMetadata(timestamp uint32, props amf0.Object, amf3 bool
 
 // ClearDataFrame clears a data frame set with @setDataFrame (e.g. onMetaData).
 func (p *Publisher) ClearDataFrame(timestamp uint32, name string) error {
-	return p.WriteData(timestamp, message.Data{Values: []amf0.Value{flv.ClearDataFrame, name}})
+	return p.WriteData(timestamp, message.NewClearDataFrame(name))
 }
 
 // WriteData sends a data message.
 func (p *Publisher) WriteData(timestamp uint32, d message.Data) error {
+	if p.closed.Load() {
+		return ErrSessionClosed
+	}
 	if err := p.conn.Write(CSIDData, p.streamID, timestamp, d); err != nil {
 		return err
 	}
@@ -250,10 +232,12 @@ func (p *Publisher) WriteAggregate(pks []Packet) error {
 // Flush sends anything buffered.
 func (p *Publisher) Flush() error { return p.conn.Flush() }
 
-// Close unpublishes politely: FCUnpublish, deleteStream, then a
-// half-close and a brief drain so the server reads everything.
+// Close unpublishes politely: FCUnpublish, deleteStream and, when it was
+// the last stream of its connection, a half-close and a brief drain so the
+// server reads everything. Safe to call more than once.
 func (p *Publisher) Close() error {
-	p.call(0, "FCUnpublish", false, p.name)
-	p.call(0, "deleteStream", false, float64(p.streamID))
-	return p.closeConn()
+	return p.closeStream(p, func() {
+		p.call(0, named(message.NameFCUnpublish, p.name), false)
+		p.call(0, named(message.NameDeleteStream, float64(p.streamID)), false)
+	})
 }

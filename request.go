@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/handshake"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -67,9 +68,14 @@ type Request struct {
 	// Capabilities are the peer's Enhanced RTMP capabilities and object
 	// encoding, from connect.
 	Capabilities Capabilities
+	// Handshake is the handshake the connection began with: simple or
+	// digest, and the digest's schema.
+	Handshake handshake.Result
 
 	c       *serverConn
-	amf3    bool // the peer sends commands as AMF3 (type 17)
+	ns      *netStream // the NetStream of the publish or play
+	rawName string     // the stream name as the peer sent it, query included
+	amf3    bool       // the peer sends commands as AMF3 (type 17)
 	decided bool
 }
 
@@ -79,9 +85,11 @@ func (r *Request) Conn() *Conn { return r.c.conn }
 // ErrAnswered: the request was already accepted or rejected.
 var ErrAnswered = errors.New("rtmp: request already answered")
 
-// Reject refuses the request with an error onStatus and closes the
-// connection politely. An empty code picks NetStream.Publish.BadName for a
-// publisher and NetStream.Play.StreamNotFound for a player.
+// Reject refuses the request with an error onStatus on its stream. When no
+// other request or session is open on the connection, the connection is
+// then closed politely; otherwise the others go on. An empty code picks
+// NetStream.Publish.BadName for a publisher and
+// NetStream.Play.StreamNotFound for a player.
 func (r *Request) Reject(code, description string) error {
 	if r.decided {
 		return ErrAnswered
@@ -99,7 +107,9 @@ func (r *Request) Reject(code, description string) error {
 	conn := r.c.conn
 	r.c.sendStatus(r.StreamID, r.amf3, "error", code, description, nil)
 	conn.Flush()
-	r.c.politeClose()
+	if r.c.endRequest(r.ns) {
+		r.c.politeClose()
+	}
 	return nil
 }
 
@@ -110,9 +120,9 @@ func (r *Request) finish() {
 		r.Reject("", "not accepted")
 		return
 	}
-	r.c.mu.Lock()
-	sess := r.c.session
-	r.c.mu.Unlock()
+	r.c.smu.Lock()
+	sess := r.ns.sess
+	r.c.smu.Unlock()
 	if sess != nil {
 		sess.shutdown()
 	}
@@ -127,10 +137,11 @@ func splitName(s string) (name, raw string, q url.Values) {
 
 // politeClose half-closes after flushing and drains briefly, so a last
 // onStatus is not lost to a connection reset (a peer that still sends while
-// we close would get RST and may discard what we sent). It runs with no
-// session open, when nobody else reads the connection.
+// we close would get RST and may discard what we sent). It runs once no
+// request or session is open.
 func (c *serverConn) politeClose() {
 	c.conn.CloseWrite()
+	c.closeAll()
 	c.tryFinish()
 }
 

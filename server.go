@@ -15,6 +15,7 @@ import (
 
 	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/handshake"
+	"github.com/ertmp/rtmp/message"
 )
 
 // ErrServerClosed is returned by Serve, ListenAndServe and Listener.Accept
@@ -31,9 +32,13 @@ const (
 	DefaultMaxRequestMessageSize = 64 << 10
 )
 
-// Handler serves one request: a peer that announced publish or play. It
-// runs on the connection's goroutine; when it returns, the connection is
-// closed (politely, if a session is still open).
+// Handler serves one request: a peer that announced publish or play on a
+// NetStream. The first request of a connection runs on the connection's
+// goroutine; a peer that publishes or plays on several NetStreams of one
+// connection brings one request for each, each served on a goroutine of
+// its own, concurrently. When ServeRTMP returns, its session is closed
+// (politely) if still open; the connection closes once its last request
+// and session ended.
 type Handler interface {
 	ServeRTMP(*Request)
 }
@@ -109,6 +114,25 @@ type Server struct {
 	// Conn.Reader apply. Zero means DefaultMaxRequestMessageSize (64 KiB);
 	// negative means only the limits of Conn.Reader.
 	MaxRequestMessageSize int
+
+	// MaxStreamsPerConn bounds the NetStreams that publish or play at once
+	// on one connection (a multi-bitrate encoder publishes its renditions
+	// on one connection, each on a stream of its own). A publish or play
+	// past it is refused on its stream with an error onStatus
+	// (NetStream.Publish.BadName, NetStream.Play.Failed) and the others go
+	// on. Zero means DefaultMaxStreamsPerConn (16); negative means no limit.
+	MaxStreamsPerConn int
+
+	// HandleCalls hands the Handler's sessions the commands the server has
+	// no answer for: calls with a transaction id that the library does not
+	// know (for a publisher as command packets from ReadPacket, for a
+	// player as EventCall), and a publish, play or play2 on a stream that
+	// is already publishing or playing. The session answers them (Reply,
+	// ReplyError, SendStatus). When false, the default, the server answers
+	// them itself, with _error NetConnection.Call.Failed or an error
+	// onStatus, so that no peer waits for an answer that never comes.
+	// Commands without a transaction id reach the sessions either way.
+	HandleCalls bool
 
 	// OnConnClose, when set, is called once for every connection that ends
 	// before a Request reaches the Handler: refused for a limit, failed or
@@ -256,7 +280,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		delay = 0
-		c := &serverConn{srv: s, nc: nc, start: time.Now(), released: make(chan struct{})}
+		c := newServerConn(s, nc)
 		switch reason := s.trackConn(c); reason {
 		case ReasonNone:
 			go c.serve()
@@ -408,14 +432,15 @@ func (s *Server) Close() error {
 
 // serverConn is one accepted connection.
 //
-// Its read side has one owner at a time, the holder of rmu: the
-// connection's goroutine up to the Request, then the publisher's ReadPacket
-// or the player's readLoop, and last whoever drains. Nothing else reads the
-// socket: a second reader takes bytes from under the chunk reader and
-// corrupts the stream. A goroutine that closes a session while another
-// reads only signals (closing messages, half-close, session flag,
-// Conn.stopReading); the reader sees the flag when its read fails, drains
-// and closes (finishLocked).
+// Its read side has one owner at a time, the holder of the read token tok:
+// the connection's goroutine up to the first Request, then the session that
+// reads (PublishSession.ReadPacket, the PlaySession's event loop) while the
+// connection has one NetStream, or the pump once it has several (see
+// netstream.go), and last whoever drains. Nothing else reads the socket: a
+// second reader takes bytes from under the chunk reader and corrupts the
+// stream. A goroutine that closes a session while another reads only
+// signals (closing messages, half-close, flags, Conn.stopReading); the
+// reader sees it when its read fails, drains and closes (finishLocked).
 type serverConn struct {
 	srv   *Server
 	nc    net.Conn
@@ -431,17 +456,57 @@ type serverConn struct {
 	end    ConnInfo
 	// closing is set by Shutdown.
 	closing atomic.Bool
-	// session is the open session, if any (for Shutdown).
-	mu      sync.Mutex
-	session interface{ shutdown() }
-	// rmu is the read token (see above); finished, guarded by it, is set
-	// once the connection was drained and closed.
-	rmu      sync.Mutex
-	finished bool
+
+	// Owned by the holder of the read token: the connect fields every
+	// Request copies (set by connect), the next createStream id, the last
+	// SetBufferLength.
+	base       Request
+	connected  bool
+	lifted     bool // the request limits were lifted (liftLimits)
+	nextStream uint32
+	bufLen     uint32
+	haveBufLen bool
+
+	// The NetStreams, guarded by smu: streams routes messages by message
+	// stream id; open counts the requests and sessions not yet ended (the
+	// connection closes when it falls to 0); waiters are the server's calls
+	// waiting for an answer.
+	smu     sync.Mutex
+	streams map[uint32]*netStream
+	open    int
+	waiters map[float64]chan message.Command
+	nextTx  float64
+	// multi is set, once, when the connection gets its second NetStream:
+	// from then on the pump reads (pumpDone is closed when it ends) and
+	// sessions read their inboxes; room wakes the pump waiting for room in
+	// an inbox.
+	multi    atomic.Bool
+	pumpDone chan struct{}
+	room     chan struct{}
+	// handlers counts the handlers running on goroutines of their own.
+	handlers sync.WaitGroup
+
+	// tok is the read token (cap 1: whoever put a value in holds it);
+	// finished, guarded by it, is set once the connection was drained and
+	// closed. closingAll is set when the last request or session ended and
+	// the connection is closing: a reader whose read fails finishes it.
+	tok        chan struct{}
+	finished   bool
+	closingAll atomic.Bool
+	// accepted1 is set when a request was accepted: the reader lifts the
+	// request limits.
+	accepted1 atomic.Bool
 	// released is closed when the connection is done with (closed politely
 	// or shut down); relOnce guards it.
 	released chan struct{}
 	relOnce  sync.Once
+}
+
+// newServerConn returns the state of an accepted connection.
+func newServerConn(s *Server, nc net.Conn) *serverConn {
+	return &serverConn{srv: s, nc: nc, start: time.Now(), released: make(chan struct{}),
+		nextStream: 1, streams: map[uint32]*netStream{}, waiters: map[float64]chan message.Command{}, nextTx: 1,
+		room: make(chan struct{}, 1), tok: make(chan struct{}, 1)}
 }
 
 func (c *serverConn) release() { c.relOnce.Do(func() { close(c.released) }) }
@@ -461,17 +526,19 @@ func (c *serverConn) finishLocked() {
 // tryFinish finishes the connection if nobody is reading it; otherwise the
 // reader does when its read returns (it was told with stopReading).
 func (c *serverConn) tryFinish() {
-	if c.rmu.TryLock() {
+	select {
+	case c.tok <- struct{}{}:
 		c.finishLocked()
-		c.rmu.Unlock()
+		<-c.tok
+	default:
 	}
 }
 
 // finish waits for the reader to stop, then finishes the connection.
 func (c *serverConn) finish() {
-	c.rmu.Lock()
+	c.tok <- struct{}{}
 	c.finishLocked()
-	c.rmu.Unlock()
+	<-c.tok
 }
 
 // Bounds of the drain after a polite close: it ends when the peer closes,
@@ -508,28 +575,29 @@ func drain(nc net.Conn) {
 
 func (c *serverConn) shutdown() {
 	c.closing.Store(true)
-	c.mu.Lock()
-	sess := c.session
-	c.mu.Unlock()
-	if sess != nil {
-		// Sessions close politely in parallel: closing messages, half-close,
-		// then their readers drain; the connection's goroutine ends when
-		// they do.
+	c.smu.Lock()
+	var sessions []interface{ shutdown() }
+	for _, ns := range c.streams {
+		if ns.sess != nil {
+			sessions = append(sessions, ns.sess)
+		}
+	}
+	open := c.open
+	c.smu.Unlock()
+	for _, sess := range sessions {
+		// Sessions close politely in parallel: closing messages, then the
+		// last half-closes and the reader drains; the connection's
+		// goroutine ends when they do.
 		go sess.shutdown()
+	}
+	if open > 0 {
+		// Requests not yet answered are the handlers' to answer (a live
+		// server refuses them while it shuts down).
 		return
 	}
-	// No session yet: a connection still in handshake or connect ends now.
+	// No request yet: a connection still in handshake or connect ends now.
 	c.nc.Close()
 	c.release()
-}
-
-func (c *serverConn) setSession(sess interface{ shutdown() }) {
-	c.mu.Lock()
-	c.session = sess
-	c.mu.Unlock()
-	if c.closing.Load() {
-		go sess.shutdown()
-	}
 }
 
 func (c *serverConn) serve() {
@@ -554,10 +622,12 @@ func (c *serverConn) serve() {
 	s := c.srv
 	c.nc.SetDeadline(time.Now().Add(durationOr(s.HandshakeTimeout, DefaultHandshakeTimeout)))
 	c.hs.rw = c.nc
-	if _, err := handshake.Server(&c.hs, &s.Handshake); err != nil {
+	hs, err := handshake.Server(&c.hs, &s.Handshake)
+	if err != nil {
 		c.ended(c.closeReason(err, true), err)
 		return
 	}
+	c.base.Handshake = hs
 	c.nc.SetDeadline(time.Time{})
 	c.conn = NewConn(c.nc, &s.Conn)
 	if size, buffered, ok := s.requestLimits(); ok {
@@ -569,16 +639,40 @@ func (c *serverConn) serve() {
 		c.ended(c.closeReason(err, false), err)
 		return
 	}
-	h := s.Handler
-	if h == nil {
-		h = HandlerFunc(func(r *Request) { r.Reject("", "no handler") })
-	}
 	c.handed = true
-	h.ServeRTMP(req)
+	c.handler().ServeRTMP(req)
 	req.finish()
-	// A player's readLoop may still be draining: wait for it, so the close
-	// stays polite.
+	// The requests that came after this one run on their own goroutines;
+	// the connection lives until the last of them is done.
+	c.handlers.Wait()
+	// A player's readLoop or the pump may still be draining: wait for it,
+	// so the close stays polite.
 	c.finish()
+	if c.pumpDone != nil {
+		<-c.pumpDone
+	}
+}
+
+func (c *serverConn) handler() Handler {
+	if h := c.srv.Handler; h != nil {
+		return h
+	}
+	return HandlerFunc(func(r *Request) { r.Reject("", "no handler") })
+}
+
+// runHandler serves a request that came on a connection already serving
+// another, on a goroutine of its own.
+func (c *serverConn) runHandler(req *Request) {
+	defer c.handlers.Done()
+	defer func() {
+		// A panic in a handler closes its connection only.
+		if v := recover(); v != nil {
+			c.srv.logger().Error("rtmp: panic serving connection", "remote", c.nc.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			c.nc.Close()
+		}
+	}()
+	c.handler().ServeRTMP(req)
+	req.finish()
 }
 
 // ended notes why a connection ends before its Request, with its byte
@@ -594,8 +688,17 @@ func (c *serverConn) ended(reason CloseReason, err error) {
 }
 
 // acceptLimits lifts the limits of the time before publish or play: from
-// now on the peer is authorized, and Conn.Reader's limits apply.
-func (c *serverConn) acceptLimits() {
+// now on the peer is authorized, and Conn.Reader's limits apply. The
+// chunk reader is its reader's: the holder of the read token applies them
+// before its next read (liftLimits).
+func (c *serverConn) acceptLimits() { c.accepted1.Store(true) }
+
+// liftLimits applies acceptLimits; holder of the read token only.
+func (c *serverConn) liftLimits() {
+	if c.lifted || !c.accepted1.Load() {
+		return
+	}
+	c.lifted = true
 	cfg := &c.srv.Conn.Reader
 	c.conn.r.SetMaxMessageSize(cfg.MaxMessageSize)
 	c.conn.r.SetMaxBuffered(cfg.MaxBuffered)

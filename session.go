@@ -1,7 +1,9 @@
 package rtmp
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -37,6 +39,7 @@ var ErrSessionClosed = errors.New("rtmp: session closed")
 type session struct {
 	c        *serverConn
 	conn     *Conn
+	ns       *netStream
 	streamID uint32
 	amf3     bool
 	closed   atomic.Bool
@@ -91,26 +94,103 @@ func (s *session) SendReconnectRequest(tcURL, description string) error {
 	return s.conn.Flush()
 }
 
-// Call sends a command to the peer on the NetConnection: a named call with
-// arguments and a transaction id (0 when no answer is wanted).
-func (s *session) Call(name string, tx float64, args ...amf0.Value) error {
+// Send sends cmd to the peer on the NetConnection (message stream 0) as it
+// is, and waits for nothing: a call that wants no answer has transaction
+// id 0. It goes in the peer's encoding (AMF3 commands, type 17, to a peer
+// that sends them).
+func (s *session) Send(cmd message.Command) error {
 	if s.closed.Load() {
 		return ErrSessionClosed
 	}
-	if err := s.c.sendCommand(0, message.Command{AMF3: s.amf3, Name: name, TransactionID: tx, Args: args}); err != nil {
+	cmd.AMF3 = cmd.AMF3 || s.amf3
+	if err := s.c.sendCommand(0, cmd); err != nil {
 		return err
 	}
 	return s.conn.Flush()
 }
 
-// Reply answers a call of the peer that had a transaction id, with _result
-// (or _error when failed is true).
-func (s *session) Reply(tx float64, failed bool, args ...amf0.Value) error {
-	name := message.NameResult
-	if failed {
-		name = message.NameError
+// Call calls a procedure of the peer on the NetConnection: cmd (its name,
+// command object and arguments) goes out with a new transaction id, and
+// Call waits for the answer: the _result, or a *StatusError for an _error,
+// or ctx's end. The answer is read by the connection's reader: for a
+// publisher, that is ReadPacket, which must be running meanwhile.
+func (s *session) Call(ctx context.Context, cmd message.Command) (message.Command, error) {
+	if s.closed.Load() {
+		return message.Command{}, ErrSessionClosed
 	}
-	return s.Call(name, tx, args...)
+	c := s.c
+	ch := make(chan message.Command, 1)
+	c.smu.Lock()
+	tx := c.nextTx
+	c.nextTx++
+	c.waiters[tx] = ch
+	c.smu.Unlock()
+	defer func() {
+		c.smu.Lock()
+		delete(c.waiters, tx)
+		c.smu.Unlock()
+	}()
+	cmd.TransactionID = tx
+	if err := s.Send(cmd); err != nil {
+		return message.Command{}, err
+	}
+	select {
+	case res := <-ch:
+		if res.IsError() {
+			return res, statusError(cmd.Name, res)
+		}
+		return res, nil
+	case <-ctx.Done():
+		return message.Command{}, fmt.Errorf("rtmp: %s: %w", cmd.Name, ctx.Err())
+	}
+}
+
+// Reply answers a call of the peer (for a publisher a command packet, for
+// a player an EventCall) with _result, the command object obj and the
+// values; ReplyError answers _error. A call with transaction id 0 wants no
+// answer: nothing is sent.
+func (s *session) Reply(call message.Command, obj amf0.Value, values ...amf0.Value) error {
+	return s.reply(message.NameResult, call, obj, values)
+}
+
+// ReplyError answers a call of the peer with _error (see Reply).
+func (s *session) ReplyError(call message.Command, obj amf0.Value, values ...amf0.Value) error {
+	return s.reply(message.NameError, call, obj, values)
+}
+
+func (s *session) reply(name string, call message.Command, obj amf0.Value, values []amf0.Value) error {
+	if call.TransactionID == 0 {
+		return nil
+	}
+	return s.Send(message.Command{AMF3: call.AMF3, Name: name, TransactionID: call.TransactionID, Object: obj, Args: values})
+}
+
+// SendStatus sends onStatus on the session's stream: st's level, code,
+// description and other properties (message.NewStatus builds one), e.g.
+// message.NewStatus(message.LevelStatus, message.CodePlayPublishNotify,
+// "back").
+func (s *session) SendStatus(st message.Status) error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	cmd := message.NewStatusCommand(message.NameOnStatus, st)
+	cmd.AMF3 = s.amf3
+	if err := s.c.sendCommand(s.streamID, cmd); err != nil {
+		return err
+	}
+	return s.conn.Flush()
+}
+
+// SendSharedObject sends a shared object message on the NetConnection,
+// AMF0 (type 19) or, when so.AMF3 is set, AMF3 (type 16).
+func (s *session) SendSharedObject(so message.SharedObject) error {
+	if s.closed.Load() {
+		return ErrSessionClosed
+	}
+	if err := s.conn.Write(CSIDCommand, 0, 0, so); err != nil {
+		return err
+	}
+	return s.conn.Flush()
 }
 
 // SetReadDeadline sets a deadline for the session's reads.
@@ -125,11 +205,13 @@ func (s *session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
 
 // closeWith closes the session, from any goroutine. Once: it marks the
 // session closed, sends the closing messages (writes are serialized by
-// Conn), half-closes the write side when halfClose is set, and tells the
-// reader to stop. It never reads: if a goroutine is reading the connection
-// (ReadPacket, the player's readLoop), that goroutine sees the flag when
-// its read fails and drains and closes; if none is, this call does, as the
-// reader then is the caller or is not reading.
+// Conn) and ends its stream. When it was the last request or session of the
+// connection, it also half-closes the write side (when halfClose is set)
+// and tells the reader to stop. It never reads: if a goroutine is reading
+// the connection (ReadPacket, the player's readLoop, the pump), that
+// goroutine sees the flag when its read fails and drains and closes; if
+// none is, this call does, as the reader then is the caller or is not
+// reading.
 func (s *session) closeWith(send func(), halfClose bool) error {
 	s.once.Do(func() {
 		s.closed.Store(true)
@@ -137,12 +219,16 @@ func (s *session) closeWith(send func(), halfClose bool) error {
 			send()
 		}
 		s.closeErr = s.conn.Flush()
-		if halfClose {
-			s.conn.CloseWrite()
+		if s.c.endRequest(s.ns) {
+			if halfClose {
+				s.conn.CloseWrite()
+			}
+			s.c.closeAll()
 		}
-		s.conn.stopReading()
 	})
-	s.c.tryFinish()
+	if s.c.closingAll.Load() {
+		s.c.tryFinish()
+	}
 	return s.closeErr
 }
 
@@ -171,8 +257,8 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 	}
 	r.decided = true
 	r.c.acceptLimits()
-	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, streamID: r.StreamID, amf3: r.amf3}}
-	r.c.setSession(ps) // before anything is sent: see AcceptPlay
+	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, ns: r.ns, streamID: r.StreamID, amf3: r.amf3}}
+	r.c.attach(r.ns, ps) // before anything is sent: see AcceptPlay
 	ps.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
 	ps.status("status", message.CodePublishStart, r.StreamName+" is now published", amf0.Object{{Key: "details", Value: r.StreamName}})
 	if err := ps.conn.Flush(); err != nil {
@@ -184,32 +270,22 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 // Request returns the request the session answered.
 func (p *PublishSession) Request() *Request { return p.req }
 
-// ReadPacket returns the next packet. It returns io.EOF when the publisher
-// unpublishes (FCUnpublish, closeStream, deleteStream) or closes the
-// connection between messages, and ErrSessionClosed after Close: a Close
-// from another goroutine stops a ReadPacket that is waiting, which then
-// drops the message it was reading, drains the connection and closes it.
-// Every packet returned is a whole message as the peer sent it.
-func (p *PublishSession) ReadPacket() (Packet, error) {
-	c := p.c
-	if !c.rmu.TryLock() {
-		// Only a closer draining holds the read token besides us.
-		if p.closed.Load() {
-			return Packet{}, ErrSessionClosed
-		}
-		c.rmu.Lock()
-	}
-	defer c.rmu.Unlock()
-	pk, err := p.readPacket()
-	if err != nil && p.closed.Load() {
-		// Whatever the read failed with, it was cut by Close.
-		c.finishLocked()
-		return Packet{}, ErrSessionClosed
-	}
-	return pk, err
-}
+// SetBeforeRead sets a function ReadPacket calls, on its goroutine, each
+// time it is about to wait for more from the peer: everything received for
+// this stream so far has been returned, the end of a batch. A live server
+// wakes its players there rather than once per packet. Call it from the
+// goroutine that calls ReadPacket.
+func (p *PublishSession) SetBeforeRead(f func()) { p.ns.beforeRead = f }
 
-func (p *PublishSession) readPacket() (Packet, error) {
+// ReadPacket returns the next packet. It returns io.EOF when the publisher
+// unpublishes (FCUnpublish, closeStream, deleteStream, or the
+// NetConnection's close) or closes the connection between messages, and
+// ErrSessionClosed after Close: a Close from another goroutine stops a
+// ReadPacket that is waiting, which then drops the message it was reading,
+// drains the connection and closes it. Every packet returned is a whole
+// message as the peer sent it; an AMF3 data or shared object message (type
+// 15, 16) whose peer left out the format selector is given it back.
+func (p *PublishSession) ReadPacket() (Packet, error) {
 	for {
 		if p.closed.Load() {
 			return Packet{}, ErrSessionClosed
@@ -222,43 +298,33 @@ func (p *PublishSession) readPacket() (Packet, error) {
 		if p.eof.Load() {
 			return Packet{}, io.EOF
 		}
-		m, err := p.conn.ReadMessage()
+		it, err := p.c.next(p.ns)
 		if err != nil {
+			if p.closed.Load() {
+				// Whatever the read failed with, it was cut by Close.
+				return Packet{}, ErrSessionClosed
+			}
 			if errors.Is(err, io.EOF) {
 				p.eof.Store(true)
 				return Packet{}, io.EOF
 			}
 			return Packet{}, err
 		}
+		if it.eof {
+			p.eof.Store(true)
+			return Packet{}, io.EOF
+		}
+		m := it.m
 		t := message.Type(m.TypeID)
 		switch t {
-		case message.TypeAudio, message.TypeVideo:
-			return Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, nil
+		case message.TypeAudio, message.TypeVideo, message.TypeCommandAMF0, message.TypeCommandAMF3, message.TypeDataAMF0, message.TypeSharedObjectAMF0:
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: m.Payload}, nil
+		case message.TypeDataAMF3, message.TypeSharedObjectAMF3:
+			return Packet{Type: t, Timestamp: m.Timestamp, Payload: withSelector(t, m.Payload)}, nil
 		case message.TypeAggregate:
 			if err := p.splitAggregate(m); err != nil {
 				return Packet{}, err
 			}
-		case message.TypeDataAMF0, message.TypeDataAMF3:
-			return Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, nil
-		case message.TypeCommandAMF0, message.TypeCommandAMF3:
-			payload := p.conn.Detach()
-			cmd, err := message.UnmarshalCommand(t, payload)
-			if err != nil {
-				return Packet{}, err
-			}
-			switch cmd.Name {
-			case message.NameFCUnpublish, message.NameCloseStream, message.NameDeleteStream:
-				p.eof.Store(true)
-				if cmd.Name == message.NameFCUnpublish && cmd.TransactionID != 0 {
-					p.c.reply(p.amf3, cmd.TransactionID, nil, amf0.Undefined{})
-				}
-				p.status("status", message.CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
-				p.conn.Flush()
-				return Packet{}, io.EOF
-			}
-			return Packet{Type: t, Timestamp: m.Timestamp, Payload: payload}, nil
-		case message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
-			return Packet{Type: t, Timestamp: m.Timestamp, Payload: p.conn.Detach()}, nil
 		}
 	}
 }
@@ -266,11 +332,10 @@ func (p *PublishSession) readPacket() (Packet, error) {
 // splitAggregate queues the sub-messages of an aggregate, timestamps
 // rebased onto the aggregate's own (§7.1.6).
 func (p *PublishSession) splitAggregate(m chunk.Message) error {
-	payload := p.conn.Detach()
-	it := message.NewAggregateIterator(payload, m.Timestamp)
+	it := message.NewAggregateIterator(m.Payload, m.Timestamp)
 	for it.Next() {
 		sub := it.Message()
-		p.pending = append(p.pending, Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: sub.Payload})
+		p.pending = append(p.pending, Packet{Type: sub.Type, Timestamp: sub.Timestamp, Payload: withSelector(sub.Type, sub.Payload)})
 	}
 	return it.Err()
 }
@@ -287,7 +352,7 @@ func (p *PublishSession) splitAggregate(m chunk.Message) error {
 // connection (see ReadPacket). Otherwise Close drains and closes the
 // connection itself before it returns.
 func (p *PublishSession) Close() error {
-	if p.eof.Load() {
+	if p.eof.Load() || p.ns.peerEnded.Load() {
 		return p.closeWith(nil, false)
 	}
 	return p.closeWith(func() {

@@ -64,9 +64,14 @@ func (m *pairMaker) pair() (server, peer net.Conn, err error) {
 // with a publish or play Request that reached the handler (no handshake, no
 // connect: the test drives the chunk stream directly).
 func acceptedRequest(srv *Server, nc net.Conn, kind Kind) *Request {
-	c := &serverConn{srv: srv, nc: nc, released: make(chan struct{})}
+	c := newServerConn(srv, nc)
 	c.conn = NewConn(nc, &srv.Conn)
-	return &Request{c: c, Kind: kind, StreamName: "k", StreamID: 1, RemoteAddr: nc.RemoteAddr()}
+	c.connected = true
+	r := &Request{c: c, Kind: kind, StreamName: "k", StreamID: 1, RemoteAddr: nc.RemoteAddr()}
+	r.ns = &netStream{id: 1, req: r, in: newInbox()}
+	c.streams[1] = r.ns
+	c.open = 1
+	return r
 }
 
 // The payload of video message seq: a frame type byte, seq, then a slice

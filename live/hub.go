@@ -35,7 +35,7 @@ type Hub struct {
 	streams  map[Key]*stream
 	npub     int // streams with a publisher
 	sessions map[uint64]*sessionEntry
-	conns    map[*rtmp.Conn]struct{} // RTMP connections, for a forced Shutdown
+	conns    map[*rtmp.Conn]int // RTMP connections (with their sessions' count), for a forced Shutdown
 	closing  bool
 	// ctx is the context of decision hooks, cancelled by Shutdown; made
 	// on first use.
@@ -58,7 +58,7 @@ type sessionEntry struct {
 // zero).
 func NewHub(cfg Config) *Hub {
 	h := &Hub{cfg: cfg, lim: cfg.effective(), log: cfg.Logger, epoch: time.Now(),
-		streams: map[Key]*stream{}, sessions: map[uint64]*sessionEntry{}, conns: map[*rtmp.Conn]struct{}{}}
+		streams: map[Key]*stream{}, sessions: map[uint64]*sessionEntry{}, conns: map[*rtmp.Conn]int{}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}

@@ -88,12 +88,14 @@ func describe(err error) string {
 	return strings.TrimPrefix(err.Error(), "live: ")
 }
 
+// track counts an RTMP session in or out of its connection's count: a
+// connection may carry several (one per NetStream).
 func (h *Hub) track(c *rtmp.Conn, add bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if add {
-		h.conns[c] = struct{}{}
-	} else {
+		h.conns[c]++
+	} else if h.conns[c]--; h.conns[c] <= 0 {
 		delete(h.conns, c)
 	}
 }
@@ -138,8 +140,7 @@ func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 	defer h.track(conn, false)
 	// Players wake once per batch of inbound messages: when everything
 	// received so far was read and published.
-	conn.SetBeforeRead(pub.Flush)
-	defer conn.SetBeforeRead(nil)
+	s.SetBeforeRead(pub.Flush)
 	mu.Lock()
 	ps = s
 	r := stopped

@@ -156,9 +156,11 @@ func NewSetDataFrame(metadata amf0.Value) Data {
 	return Data{Values: []amf0.Value{SetDataFrame, OnMetaData, metadata}}
 }
 
-// NewClearDataFrame returns "@clearDataFrame".
-func NewClearDataFrame() Data {
-	return Data{Values: []amf0.Value{ClearDataFrame}}
+// NewClearDataFrame returns "@clearDataFrame", name: what a publisher
+// sends to have the server forget the data frame it set with
+// "@setDataFrame", name (usually "onMetaData").
+func NewClearDataFrame(name string) Data {
+	return Data{Values: []amf0.Value{ClearDataFrame, name}}
 }
 
 // NewOnMetaData returns "onMetaData", metadata: what a server sends to

@@ -285,8 +285,13 @@ var goldens = []golden{
 	{
 		name: "@clearDataFrame", spec: "§7.1.2",
 		typ: TypeDataAMF0, wire: hx(str("@clearDataFrame")),
-		msg:   Data{Values: []amf0.Value{"@clearDataFrame"}},
-		built: func() Message { return NewClearDataFrame() },
+		msg: Data{Values: []amf0.Value{"@clearDataFrame"}},
+	},
+	{
+		name: "@clearDataFrame onMetaData", spec: "§7.1.2",
+		typ: TypeDataAMF0, wire: hx(str("@clearDataFrame"), str("onMetaData")),
+		msg:   Data{Values: []amf0.Value{"@clearDataFrame", "onMetaData"}},
+		built: func() Message { return NewClearDataFrame("onMetaData") },
 	},
 	{
 		name: "|RtmpSampleAccess", spec: "§7.1.2",

@@ -71,7 +71,8 @@ type SharedObject struct {
 	Version uint32
 	// Flags holds the 8 flag bytes as they are, the first in the top bits.
 	// The spec gives them no meaning; in practice the first four carry
-	// persistence and access flags and the last four are 0.
+	// persistence (SharedObjectPersistent, see Persistent) and the last
+	// four are 0.
 	Flags  uint64
 	Events []SharedObjectEvent
 }
@@ -97,6 +98,25 @@ type SharedObjectEvent struct {
 	Code   string
 	Level  string
 	Data   []byte
+}
+
+// SharedObjectPersistent is the flag of a persistent shared object, one
+// that outlives its last user on the server: the value 2 in the first four
+// flag bytes, as Flash Media Server and Red5 write it (a temporary object
+// has 0 there).
+const SharedObjectPersistent uint64 = 2 << 32
+
+// Persistent reports whether the message is about a persistent shared
+// object (SharedObjectPersistent).
+func (so SharedObject) Persistent() bool { return so.Flags&SharedObjectPersistent != 0 }
+
+// SetPersistent sets or clears SharedObjectPersistent in Flags.
+func (so *SharedObject) SetPersistent(on bool) {
+	if on {
+		so.Flags |= SharedObjectPersistent
+	} else {
+		so.Flags &^= SharedObjectPersistent
+	}
 }
 
 // soHeaderLen is the size of the version and flags after the name.

@@ -146,13 +146,15 @@ type ReconnectRequest struct {
 }
 
 // ParseReconnectRequest reads a reconnect request from an onStatus command,
-// and reports false for any other command.
+// and reports false for any other command. The level must be "status"
+// ("To reconnect the level MUST be set to status"): the code at another
+// level is not a request to reconnect.
 func ParseReconnectRequest(c Command) (ReconnectRequest, bool) {
 	if c.Name != NameOnStatus {
 		return ReconnectRequest{}, false
 	}
 	s, ok := c.Status()
-	if !ok || s.Code != CodeConnectReconnectRequest {
+	if !ok || s.Code != CodeConnectReconnectRequest || s.Level != LevelStatus {
 		return ReconnectRequest{}, false
 	}
 	return ReconnectRequest{TcURL: getString(s.Props, "tcUrl"), Description: s.Description}, true

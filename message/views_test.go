@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -203,6 +204,11 @@ func TestStatusReaders(t *testing.T) {
 	if _, ok := ParseReconnectRequest(NewOnStatus(LevelStatus, CodeConnectSuccess, "")); ok {
 		t.Error("Connect.Success read as a reconnect request")
 	}
+	for _, level := range []string{LevelError, LevelWarning, ""} {
+		if _, ok := ParseReconnectRequest(NewOnStatus(level, CodeConnectReconnectRequest, "")); ok {
+			t.Errorf("a reconnect request at level %q", level)
+		}
+	}
 	if _, ok := ParseReconnectRequest(NewOnFCPublish(CodeConnectReconnectRequest, "")); ok {
 		t.Error("onFCPublish read as a reconnect request")
 	}
@@ -258,7 +264,10 @@ func TestDataHelpers(t *testing.T) {
 	if m, ok := NewOnMetaData(amf0.Object{{Key: "width", Value: 1.0}}).MetaData(); !ok || len(m) != 1 {
 		t.Error("MetaData of onMetaData with an object")
 	}
-	clr := NewClearDataFrame()
+	clr := NewClearDataFrame(OnMetaData)
+	if name, _ := clr.Name(); name != ClearDataFrame || len(clr.Values) != 2 || clr.Values[1] != OnMetaData {
+		t.Errorf("NewClearDataFrame(onMetaData) = %#v", clr)
+	}
 	if !clr.IsClearDataFrame() || clr.IsSetDataFrame() || clr.IsMetaData() {
 		t.Error("@clearDataFrame predicates")
 	}
@@ -300,5 +309,27 @@ func TestStrings(t *testing.T) {
 	}
 	if !TypeUserControl.IsControl() || TypeAudio.IsControl() || !TypeAggregate.Known() || Type(7).Known() {
 		t.Error("IsControl/Known")
+	}
+}
+
+// The persistent flag is the value 2 in the first four flag bytes, as
+// Flash Media Server and Red5 write it.
+func TestSharedObjectPersistent(t *testing.T) {
+	so := SharedObject{Name: "room"}
+	so.SetPersistent(true)
+	b, err := so.AppendPayload(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := hx(soHead("room", 0, 0x00000002_00000000)); !bytes.Equal(b, want) {
+		t.Fatalf("persistent: % x, want % x", b, want)
+	}
+	got, err := UnmarshalSharedObject(TypeSharedObjectAMF0, b)
+	if err != nil || !got.Persistent() {
+		t.Fatalf("decoded %+v, %v: not persistent", got, err)
+	}
+	got.SetPersistent(false)
+	if got.Persistent() || got.Flags != 0 {
+		t.Fatalf("cleared: flags %#x", got.Flags)
 	}
 }

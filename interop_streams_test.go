@@ -1,0 +1,88 @@
+package rtmp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/flv"
+	"github.com/ertmp/rtmp/internal/interop"
+)
+
+// publishTags publishes an FLV file's tags on p at their real-time pace.
+func publishTags(p *rtmp.Publisher, path string) error {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	r := flv.NewReader(bytes.NewReader(src))
+	start := time.Now()
+	for {
+		tag, err := r.ReadTag()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d := time.Duration(tag.Timestamp)*time.Millisecond - time.Since(start); d > 0 {
+			time.Sleep(d)
+		}
+		if err := p.WriteTag(tag); err != nil {
+			return err
+		}
+	}
+}
+
+// nginx-rtmp serves one stream per connection: it answers every
+// createStream with stream id 1. Our client's second Publish or Play on
+// such a connection fails with ErrStreamIDInUse, without touching the
+// first stream, which FFmpeg then plays from nginx intact.
+func TestInteropNginxOneStreamPerConnection(t *testing.T) {
+	ffmpeg := interop.FFmpeg(t)
+	addr := interop.NginxRTMP(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a.flv")
+	interop.H264AAC(t, ffmpeg, src, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	base := "rtmp://" + addr + "/live/"
+	pa, err := rtmp.DialPublish(ctx, base+"a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pa.Publish(ctx, "b"); !errors.Is(err, rtmp.ErrStreamIDInUse) {
+		t.Fatalf("second publish on nginx: %v, want ErrStreamIDInUse", err)
+	}
+	x, err := rtmp.DialPlay(ctx, base+"a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x.Play(ctx, "b"); !errors.Is(err, rtmp.ErrStreamIDInUse) {
+		t.Fatalf("second play on nginx: %v, want ErrStreamIDInUse", err)
+	}
+	x.Close()
+	out := filepath.Join(dir, "out.flv")
+	published := make(chan error, 1)
+	go func() { published <- publishTags(pa, src) }()
+	// nginx answers StreamNotFound before the stream exists; FFmpeg stops
+	// after 1.5 s of it.
+	time.Sleep(300 * time.Millisecond)
+	interop.Run(t, 30*time.Second, ffmpeg, "-hide_banner", "-loglevel", "error", "-i", base+"a", "-t", "1.5", "-c", "copy", "-f", "flv", out)
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	pa.Close()
+	want, got := interop.Packets(t, ffmpeg, src), interop.Packets(t, ffmpeg, out)
+	at, err := interop.RunOf(want, got)
+	if err != nil || len(got) < len(want)/4 {
+		t.Fatalf("played %d of %d packets: %v", len(got), len(want), err)
+	}
+	t.Logf("the first stream through nginx: %d packets of %d, a run of the source's from %v", len(got), len(want), at)
+}
