@@ -64,8 +64,8 @@ type App struct {
 	// Address lists (see the package doc).
 	AllowPublish, DenyPublish []netip.Prefix
 	AllowPlay, DenyPlay       []netip.Prefix
-	// HTTP hooks: URLs, empty for none. OnRecordDone is kept for the
-	// recorder (not sent yet).
+	// HTTP hooks: URLs, empty for none. OnRecordDone is sent by
+	// Auth.RecordDone, for each finished recorded file.
 	OnConnect, OnPublish, OnPlay string
 	OnPublishDone, OnPlayDone    string
 	OnRecordDone                 string

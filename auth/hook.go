@@ -223,3 +223,51 @@ func permits(allow, deny []netip.Prefix, ip netip.Addr) bool {
 	}
 	return ok
 }
+
+// RecordDone is a finished recorded file, for the on_record_done hook.
+type RecordDone struct {
+	// App and Name are the stream's; Path the file's.
+	App, Name, Path string
+	// Reason is why the file ended (rotate, end, stop, error, ...).
+	Reason string
+	// Size is the file's bytes; Duration its media time.
+	Size     int64
+	Duration time.Duration
+}
+
+// RecordDone sends the app's on_record_done hook (when set) for a
+// finished file, as nginx-rtmp does: a form with call=record_done, app,
+// name and path, plus reason, size (bytes) and duration (seconds). It
+// does not wait for the answer; Wait does.
+func (a *Auth) RecordDone(d RecordDone) {
+	x := a.rules.Load().rulesFor(d.App)
+	if x == nil || x.OnRecordDone == "" {
+		return
+	}
+	hook := x.OnRecordDone
+	f := url.Values{}
+	f.Set("call", "record_done")
+	f.Set("app", d.App)
+	f.Set("name", d.Name)
+	f.Set("path", d.Path)
+	f.Set("reason", d.Reason)
+	f.Set("size", strconv.FormatInt(d.Size, 10))
+	f.Set("duration", fmtFloat(d.Duration.Seconds()))
+	a.hookStarted()
+	go func() {
+		defer a.hookDone()
+		ctx, cancel := context.WithTimeout(context.Background(), x.HookTimeout)
+		defer cancel()
+		start := time.Now()
+		status, _, _, err := a.post(ctx, hook, f)
+		if err == nil && (status < 200 || status >= 300) {
+			err = fmt.Errorf("HTTP %d", status)
+		}
+		outcome := "ok"
+		if err != nil {
+			outcome = "error"
+			a.log.Warn("auth: hook failed", "hook", "on_record_done", "app", d.App, "url", RedactURL(hook), "err", err.Error())
+		}
+		a.observe("on_record_done", time.Since(start), outcome)
+	}()
+}

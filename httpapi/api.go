@@ -16,6 +16,8 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/record"
+	"github.com/ertmp/rtmp/relay"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -56,6 +58,10 @@ type Options struct {
 //	GET  /v1/sessions                {"sessions": [live.SessionInfo...]}
 //	POST /v1/kick                    {"id": N} or {"app": A, "name": N}
 //	POST /v1/drain                   starts Options.Drain; 202
+//	GET  /v1/record                  {"recordings": [record.Status...]}
+//	POST /v1/record/start            {"app": A, "name": N}: records one stream
+//	POST /v1/record/stop             {"app": A, "name": N}: stops its recording
+//	GET  /v1/relays                  {"pushes": [...], "pulls": [...]}
 //
 // Errors are JSON, {"error": "..."}, with the status code (401 for a
 // missing or wrong token, 404, 405 with Allow, 400 for a bad body).
@@ -72,6 +78,8 @@ type API struct {
 	hub      atomic.Pointer[live.Hub]
 	draining atomic.Bool
 	drainOn  atomic.Bool // a Drain call is running or has succeeded
+	rec      atomic.Pointer[record.Manager]
+	rel      atomic.Pointer[relay.Manager]
 }
 
 // New returns an API with its own Prometheus registry: the ertmp_ metrics
@@ -91,6 +99,7 @@ func New(o Options) *API {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.m.register(reg)
+	reg.MustRegister(newRecordMetrics(a.rec.Load))
 	metricsHandler := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:            promLog{a.log},
 		ErrorHandling:       promhttp.ContinueOnError,
@@ -104,6 +113,10 @@ func New(o Options) *API {
 	a.mux.HandleFunc("GET /v1/sessions", a.sessions)
 	a.mux.HandleFunc("POST /v1/kick", a.kick)
 	a.mux.HandleFunc("POST /v1/drain", a.drain)
+	a.mux.HandleFunc("GET /v1/record", a.recordings)
+	a.mux.HandleFunc("POST /v1/record/start", a.recordStart)
+	a.mux.HandleFunc("POST /v1/record/stop", a.recordStop)
+	a.mux.HandleFunc("GET /v1/relays", a.relays)
 	return a
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/ertmp/rtmp/auth"
 	"github.com/ertmp/rtmp/live"
 	"github.com/ertmp/rtmp/message"
+	"github.com/ertmp/rtmp/record"
+	"github.com/ertmp/rtmp/relay"
 )
 
 //go:embed defaults.yaml
@@ -139,6 +142,59 @@ type App struct {
 	QueueBytes  ByteSize `yaml:"queue_bytes"`
 	QueueDelay  Duration `yaml:"queue_delay"`
 	SlowTimeout Duration `yaml:"slow_timeout"`
+
+	// Record records every stream of the app (and lets the API start
+	// one); Push lists the targets every stream is pushed to ({stream}
+	// replaced); Pull is the upstream of an edge.
+	Record RecordConfig `yaml:"record"`
+	Push   []RelayURL   `yaml:"push"`
+	Pull   PullConfig   `yaml:"pull"`
+}
+
+// recordConfig is the app's record config, ok false for none.
+func (a *App) recordConfig() (record.Config, bool) {
+	if a.Record.Dir == "" {
+		return record.Config{}, false
+	}
+	return a.Record.config(), true
+}
+
+// relayApp is the app's relay config.
+func (a *App) relayApp() relay.App {
+	var r relay.App
+	for _, u := range a.Push {
+		r.Push = append(r.Push, string(u))
+	}
+	if a.Pull.URL != "" {
+		r.Pull = &relay.Upstream{URL: string(a.Pull.URL), OnDemand: a.Pull.OnDemand, Idle: time.Duration(a.Pull.Idle)}
+	}
+	return r
+}
+
+// checkRelays checks the record, push and pull keys of each app.
+func (c *Config) checkRelays() error {
+	var errs []error
+	for name, a := range c.Apps {
+		if a.Record.Dir != "" {
+			rc := a.Record.config()
+			if err := rc.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("apps.%s.record: %v", name, err))
+			}
+		} else if a.Record.Pattern != "" || a.Record.RotateAfter != 0 || a.Record.RotateSize != 0 {
+			errs = append(errs, fmt.Errorf("apps.%s.record: no dir", name))
+		}
+		if a.Record.RotateAfter < 0 || a.Record.RotateSize < 0 {
+			errs = append(errs, fmt.Errorf("apps.%s.record: negative rotation", name))
+		}
+		if a.Pull.URL != "" && !a.Pull.OnDemand {
+			errs = append(errs, fmt.Errorf("apps.%s.pull: on_demand: false (a static pull) is not supported in the config yet; set on_demand: true (an edge)", name))
+		}
+		if a.Pull.Idle < 0 {
+			errs = append(errs, fmt.Errorf("apps.%s.pull.idle must not be negative", name))
+		}
+	}
+	slices.SortFunc(errs, func(x, y error) int { return strings.Compare(x.Error(), y.Error()) })
+	return errors.Join(errs...)
 }
 
 // hubSettings are the app's settings for the hub (live.Config.App).
@@ -308,6 +364,9 @@ func (c *Config) Validate() error {
 	if _, err := c.authRules(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.checkRelays(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -328,6 +387,7 @@ func (a App) clone() App {
 	a.DenyPublish = cloneSlice(a.DenyPublish)
 	a.AllowPlay = cloneSlice(a.AllowPlay)
 	a.DenyPlay = cloneSlice(a.DenyPlay)
+	a.Push = cloneSlice(a.Push)
 	return a
 }
 
@@ -355,6 +415,10 @@ func (c *Config) Redacted() *Config {
 		for _, u := range []*HookURL{&a.OnConnect, &a.OnPublish, &a.OnPlay, &a.OnPublishDone, &a.OnPlayDone, &a.OnRecordDone} {
 			*u = redactURL(*u)
 		}
+		for i, u := range a.Push {
+			a.Push[i] = RelayURL(relay.Redact(string(u), "{stream}"))
+		}
+		a.Pull.URL = RelayURL(auth.RedactURL(string(a.Pull.URL)))
 		d.Apps[name] = a
 	}
 	return d

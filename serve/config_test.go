@@ -122,6 +122,9 @@ apps:
     queue_bytes: 8MiB
     queue_delay: 2s
     slow_timeout: 4s
+    record: {dir: /var/rec, pattern: "{app}-{stream}-{unix}.flv", rotate_after: 10m, rotate_size: 512MiB}
+    push: ["rtmp://a.example/live/{stream}", "rtmps://b.example/app/key"]
+    pull: {url: rtmp://origin.example/live, on_demand: true, idle: 45s}
 `
 
 // Every setting can be set from the file: each field of the result
@@ -169,6 +172,13 @@ func TestEverySetting(t *testing.T) {
 	if a := r.Apps["default"]; a.HookFailure != auth.FailAllow || a.HookTimeout != 2*time.Second || len(a.DenyPublish) != 2 || a.OnRecordDone == "" {
 		t.Errorf("auth rules %+v", a)
 	}
+	d := c.Apps["default"]
+	if rc, ok := d.recordConfig(); !ok || rc.RotateSize != 512<<20 || rc.RotateAfter != 10*time.Minute {
+		t.Errorf("record config %+v", rc)
+	}
+	if ra := d.relayApp(); len(ra.Push) != 2 || ra.Pull == nil || !ra.Pull.OnDemand || ra.Pull.Idle != 45*time.Second {
+		t.Errorf("relay config %+v", ra)
+	}
 }
 
 // Unknown keys and bad values fail with their lines, all of them at once.
@@ -189,6 +199,9 @@ func TestConfigErrors(t *testing.T) {
 		{"syntax", "listen: [\n", []string{"syntax.yaml: line"}},
 		{"rtmps without cert", "rtmps: :1443\n", []string{"rtmps (-rtmps) needs tls_cert and tls_key"}},
 		{"bad level", "log: {level: loud}\n", []string{"line 1: log level \"loud\""}},
+		{"static pull", "apps:\n  live:\n    pull: {url: rtmp://o/live}\n", []string{"apps.live.pull: on_demand: false (a static pull) is not supported"}},
+		{"bad push", "apps:\n  live:\n    push: [http://x/]\n", []string{"line 3: \"http://x/\": want an rtmp:// or rtmps:// URL"}},
+		{"record without dir", "apps:\n  live:\n    record: {rotate_after: 1m}\n", []string{"apps.live.record: no dir"}},
 	} {
 		_, err := Parse([]byte(c.file), c.name+".yaml")
 		if err == nil {

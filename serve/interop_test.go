@@ -37,10 +37,10 @@ func ffmpegRefused(t *testing.T, ffmpeg interop.Tool, text, args string) {
 	t.Logf("FFmpeg says: %s", strings.TrimSpace(string(out)))
 }
 
-// relay plays playURL into a file with FFmpeg (waiting for the stream until
+// relayFFmpeg plays playURL into a file with FFmpeg (waiting for the stream until
 // key has a subscriber), publishes the source in real time to pubURL with
 // FFmpeg, and checks the player saved exactly the source's packets.
-func relay(t *testing.T, ffmpeg interop.Tool, hub *live.Hub, key live.Key, playURL, pubURL string) {
+func relayFFmpeg(t *testing.T, ffmpeg interop.Tool, hub *live.Hub, key live.Key, playURL, pubURL string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "out.flv")
 	src := source(t)
@@ -136,7 +136,7 @@ apps:
 
 	// The player asks for alias and the publisher for src: on_play and
 	// on_publish both map them to dst.
-	relay(t, ffmpeg, r.Hub(), live.Key{App: "live", Name: "dst"}, r.url("live/alias"), r.url("live/src"))
+	relayFFmpeg(t, ffmpeg, r.Hub(), live.Key{App: "live", Name: "dst"}, r.url("live/alias"), r.url("live/src"))
 	ffmpegRefused(t, ffmpeg, refusal, "-re -i "+source(t)+" -c copy -f flv "+r.url("live/refused"))
 	ffmpegRefused(t, ffmpeg, refusal, "-i "+r.url("live/refused")+" -c copy -f flv -y "+filepath.Join(t.TempDir(), "x.flv"))
 
@@ -189,9 +189,9 @@ apps:
 	dir := t.TempDir()
 
 	// The stream name is the key; the player shows its own key.
-	relay(t, ffmpeg, hub, live.Key{App: "live", Name: nameKey}, r.url("live/"+nameKey+"?key="+playKey), r.url("live/"+nameKey))
+	relayFFmpeg(t, ffmpeg, hub, live.Key{App: "live", Name: nameKey}, r.url("live/"+nameKey+"?key="+playKey), r.url("live/"+nameKey))
 	// The key in the query; the stream has a public name.
-	relay(t, ffmpeg, hub, live.Key{App: "live", Name: "cam"}, r.url("live/cam?key="+playKey), r.url("live/cam?key="+queryKey))
+	relayFFmpeg(t, ffmpeg, hub, live.Key{App: "live", Name: "cam"}, r.url("live/cam?key="+playKey), r.url("live/cam?key="+queryKey))
 
 	ffmpegRefused(t, ffmpeg, "invalid stream key", "-re -i "+source(t)+" -c copy -f flv "+r.url("live/cam?key=wrong-key-1"))
 	ffmpegRefused(t, ffmpeg, "invalid stream key", "-i "+r.url("live/cam")+" -c copy -f flv -y "+filepath.Join(dir, "nokey.flv"))
@@ -223,7 +223,7 @@ func TestInteropRTMPS(t *testing.T) {
 		}},
 	})
 	u := "rtmps://" + r.RTMPSAddr().String() + "/live/tls"
-	relay(t, ffmpeg, r.Hub(), live.Key{App: "live", Name: "tls"}, u, u)
+	relayFFmpeg(t, ffmpeg, r.Hub(), live.Key{App: "live", Name: "tls"}, u, u)
 	// And the project's client, verifying the certificate.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -18,6 +18,8 @@ import (
 	"github.com/ertmp/rtmp/auth"
 	"github.com/ertmp/rtmp/httpapi"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/record"
+	"github.com/ertmp/rtmp/relay"
 )
 
 // Options are what a program adds to a Config: where logs go, and the
@@ -52,6 +54,8 @@ type Server struct {
 	api    *httpapi.API
 	limits *appLimits
 	hub    *live.Hub
+	rec    *record.Manager
+	relay  *relay.Manager
 	rtmp   *rtmp.Server
 	mux    *http.ServeMux
 	http   *http.Server
@@ -115,9 +119,30 @@ func New(cfg *Config, o Options) (*Server, error) {
 		a, _ := s.Config().appOf(app)
 		return a.hubSettings()
 	}
-	hc.Hooks = live.JoinHooks(s.auth.Hooks(), s.limits.hooks(), s.api.Hooks(), o.Hooks)
+	// Recording and relays, by the app config in force (a reload applies
+	// to the next publish or play); their hooks act on the stream a
+	// request ends up with, so they come after auth's.
+	s.rec = record.NewManager(record.ManagerOptions{Logger: s.log,
+		App: func(app string) (record.Config, bool) {
+			a, _ := s.Config().appOf(app)
+			return a.recordConfig()
+		},
+		OnFile: func(f record.File) {
+			s.auth.RecordDone(auth.RecordDone{App: f.Key.App, Name: f.Key.Name, Path: f.Path, Reason: f.Reason.String(),
+				Size: f.Size, Duration: f.Duration})
+		}})
+	s.relay = relay.NewManager(relay.Options{Logger: s.log,
+		App: func(app string) relay.App {
+			a, _ := s.Config().appOf(app)
+			return a.relayApp()
+		}})
+	s.api.SetRecorder(s.rec)
+	s.api.SetRelay(s.relay)
+	hc.Hooks = live.JoinHooks(s.auth.Hooks(), s.limits.hooks(), s.api.Hooks(), s.rec.Hooks(), s.relay.Hooks(), o.Hooks)
 	s.hub = live.NewHub(hc)
 	s.api.SetHub(s.hub)
+	s.rec.SetHub(s.hub)
+	s.relay.SetHub(s.hub)
 	s.rtmp = cfg.rtmpServer()
 	s.rtmp.Handler = s.hub
 	s.rtmp.Logger = s.log
@@ -140,6 +165,13 @@ func New(cfg *Config, o Options) (*Server, error) {
 
 // API returns the HTTP API and metrics (mounted at /metrics and /v1/).
 func (s *Server) API() *httpapi.API { return s.api }
+
+// Recorder returns the record manager (recordings by app config and on
+// request).
+func (s *Server) Recorder() *record.Manager { return s.rec }
+
+// Relay returns the relay manager (pushes and pulls by app config).
+func (s *Server) Relay() *relay.Manager { return s.relay }
 
 // Hub returns the live hub (streams, sessions, kick).
 func (s *Server) Hub() *live.Hub { return s.hub }
@@ -394,13 +426,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
 	start := time.Now()
 	s.log.Info("ertmp: shutting down")
-	// The hub first: it ends every session with the reason "shutdown" and
-	// refuses new requests; then the server stops and waits for the rest.
+	// The relays and recordings first (pushes end politely, files are
+	// closed whole), then the hub: it ends every session with the reason
+	// "shutdown" and refuses new requests; then the server stops and
+	// waits for the rest (the done hooks, on_record_done included).
+	relErr := s.relay.Shutdown(ctx)
+	recErr := s.rec.Shutdown(ctx)
 	herr := s.hub.Shutdown(ctx)
 	serr := s.rtmp.Shutdown(ctx)
 	aerr := s.auth.Wait(ctx)
 	httpErr := s.http.Shutdown(ctx)
-	if err := errors.Join(herr, serr, aerr, httpErr); err != nil {
+	if err := errors.Join(relErr, recErr, herr, serr, aerr, httpErr); err != nil {
 		s.log.Warn("ertmp: shutdown timed out; connections were closed", "after", time.Since(start).Round(time.Millisecond))
 		s.http.Close()
 		return err
@@ -410,7 +446,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Reload applies a new configuration to what can change while serving:
-// the apps (keys, address lists, hooks, limits), the certificate (read
+// the apps (keys, address lists, hooks, limits, record, push and pull:
+// the next publish or play takes them; running recordings and relays go
+// on as they were), the certificate (read
 // again from tls_cert and tls_key), the API token and the drain and
 // shutdown settings. New sessions get them; running ones are untouched.
 // Other changes (listeners, rtmp, live, log) are logged as needing a

@@ -11,6 +11,7 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/auth"
+	"github.com/ertmp/rtmp/record"
 )
 
 // The value types of a Config: each reads itself from YAML and names the
@@ -332,4 +333,46 @@ func redactURL(u HookURL) HookURL {
 		return u
 	}
 	return HookURL(auth.RedactURL(string(u)))
+}
+
+// RecordConfig is an app's record: key (record.Config); an empty Dir
+// records nothing.
+type RecordConfig struct {
+	Dir         string   `yaml:"dir"`
+	Pattern     string   `yaml:"pattern"`
+	RotateAfter Duration `yaml:"rotate_after"`
+	RotateSize  ByteSize `yaml:"rotate_size"`
+}
+
+func (r RecordConfig) config() record.Config {
+	return record.Config{Dir: r.Dir, Pattern: r.Pattern, RotateAfter: time.Duration(r.RotateAfter), RotateSize: int64(r.RotateSize)}
+}
+
+// RelayURL is an rtmp:// or rtmps:// URL of a push target or an upstream.
+type RelayURL string
+
+func (u *RelayURL) UnmarshalYAML(n *yaml.Node) error {
+	s, err := scalar(n, "an rtmp:// or rtmps:// URL")
+	if err != nil {
+		return err
+	}
+	if s != "" {
+		if !strings.HasPrefix(s, "rtmp://") && !strings.HasPrefix(s, "rtmps://") {
+			return valueError(n, "%q: want an rtmp:// or rtmps:// URL", auth.RedactURL(s))
+		}
+		if _, err := rtmp.ParseURL(strings.ReplaceAll(s, "{stream}", "stream")); err != nil {
+			return valueError(n, "%q: %v", auth.RedactURL(s), err)
+		}
+	}
+	*u = RelayURL(s)
+	return nil
+}
+
+// PullConfig is an app's pull: key (relay.Upstream); an empty URL pulls
+// nothing. Only on-demand pulls (an edge) are configured here: a pull
+// with on_demand false is a config error, for now.
+type PullConfig struct {
+	URL      RelayURL `yaml:"url"`
+	OnDemand bool     `yaml:"on_demand"`
+	Idle     Duration `yaml:"idle"`
 }

@@ -1,0 +1,164 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/record"
+	"github.com/ertmp/rtmp/relay"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// SetRecorder sets the record manager behind GET /v1/record and POST
+// /v1/record/start and /v1/record/stop (without one they answer 501), and
+// the ertmp_record_* metrics.
+func (a *API) SetRecorder(m *record.Manager) { a.rec.Store(m) }
+
+// SetRelay sets the relay manager behind GET /v1/relays (without one it
+// answers 501).
+func (a *API) SetRelay(m *relay.Manager) { a.rel.Store(m) }
+
+// recordRequest is the body of POST /v1/record/start and stop.
+type recordRequest struct {
+	App  string `json:"app"`
+	Name string `json:"name"`
+}
+
+func (a *API) recorderOr(w http.ResponseWriter) *record.Manager {
+	m := a.rec.Load()
+	if m == nil {
+		writeError(w, http.StatusNotImplemented, "recording is not configured")
+	}
+	return m
+}
+
+func (a *API) recordings(w http.ResponseWriter, r *http.Request) {
+	m := a.recorderOr(w)
+	if m == nil {
+		return
+	}
+	rs := m.Recordings()
+	for i := range rs {
+		rs[i].Key.Name = a.redact(rs[i].Key.Name)
+		rs[i].Path = a.redact(rs[i].Path)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Recordings []record.Status `json:"recordings"`
+	}{rs})
+}
+
+func (a *API) recordStart(w http.ResponseWriter, r *http.Request) { a.recordCall(w, r, true) }
+func (a *API) recordStop(w http.ResponseWriter, r *http.Request)  { a.recordCall(w, r, false) }
+
+func (a *API) recordCall(w http.ResponseWriter, r *http.Request, start bool) {
+	m := a.recorderOr(w)
+	if m == nil {
+		return
+	}
+	var req recordRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.App == "" || req.Name == "" {
+		writeError(w, http.StatusBadRequest, `give "app" and "name"`)
+		return
+	}
+	key := live.Key{App: req.App, Name: req.Name}
+	var err error
+	var st record.Status
+	if start {
+		var rec *record.Recorder
+		rec, err = m.Start(context.Background(), key)
+		if err == nil {
+			st = rec.Status()
+		}
+	} else {
+		err = m.Stop(key)
+	}
+	a.log.Info("httpapi: record", "start", start, "app", key.App, "name", a.redact(key.Name), "by", r.RemoteAddr, "err", errString(err))
+	switch {
+	case errors.Is(err, record.ErrNotConfigured):
+		writeError(w, http.StatusConflict, "app "+key.App+" has no record config (record: {dir: ...})")
+	case errors.Is(err, record.ErrRecording):
+		writeError(w, http.StatusConflict, "already recording")
+	case errors.Is(err, record.ErrNotRecording):
+		writeError(w, http.StatusNotFound, "not recording")
+	case errors.Is(err, live.ErrStreamNotFound):
+		writeError(w, http.StatusNotFound, "no such stream")
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, a.redact(err.Error()))
+	case start:
+		st.Key.Name = a.redact(st.Key.Name)
+		st.Path = a.redact(st.Path)
+		writeJSON(w, http.StatusOK, struct {
+			Recording record.Status `json:"recording"`
+		}{st})
+	default:
+		writeJSON(w, http.StatusOK, struct {
+			Stopped recordRequest `json:"stopped"`
+		}{recordRequest{App: key.App, Name: a.redact(key.Name)}})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (a *API) relays(w http.ResponseWriter, r *http.Request) {
+	m := a.rel.Load()
+	if m == nil {
+		writeError(w, http.StatusNotImplemented, "relays are not configured")
+		return
+	}
+	pushes, pulls := m.Pushes(), m.Pulls()
+	writeJSON(w, http.StatusOK, struct {
+		Pushes []relay.PushStatus `json:"pushes"`
+		Pulls  []relay.PullStatus `json:"pulls"`
+	}{pushes, pulls})
+}
+
+// recordMetrics are the ertmp_record_* metrics, read from the record
+// manager's Stats at scrape time (nothing until SetRecorder).
+type recordMetrics struct {
+	rec                                            func() *record.Manager
+	active, files, bytes, errors, lost, lossEvents *prometheus.Desc
+}
+
+func newRecordMetrics(rec func() *record.Manager) *recordMetrics {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
+	return &recordMetrics{rec: rec,
+		active:     d("ertmp_record_active", "Recordings running."),
+		files:      d("ertmp_record_files_total", "Recorded files finished."),
+		bytes:      d("ertmp_record_bytes_total", "Bytes of the recorded files finished."),
+		errors:     d("ertmp_record_errors_total", "Recordings a write error stopped."),
+		lost:       d("ertmp_record_lost_packets_total", "Packets lost because a recorder fell behind."),
+		lossEvents: d("ertmp_record_loss_events_total", "Times a recorder fell behind and lost packets."),
+	}
+}
+
+func (r *recordMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{r.active, r.files, r.bytes, r.errors, r.lost, r.lossEvents} {
+		ch <- d
+	}
+}
+
+func (r *recordMetrics) Collect(ch chan<- prometheus.Metric) {
+	m := r.rec()
+	if m == nil {
+		return
+	}
+	st := m.Stats()
+	ch <- prometheus.MustNewConstMetric(r.active, prometheus.GaugeValue, float64(st.Active))
+	for _, c := range []struct {
+		d *prometheus.Desc
+		v uint64
+	}{{r.files, st.Files}, {r.bytes, st.Bytes}, {r.errors, st.Errors}, {r.lost, st.Lost}, {r.lossEvents, st.LossEvents}} {
+		ch <- prometheus.MustNewConstMetric(c.d, prometheus.CounterValue, float64(c.v))
+	}
+}
