@@ -414,10 +414,15 @@ func (a *Auth) end(s *live.Session, e live.SessionEnd) {
 	f.Set("bytes_out", fmt.Sprint(e.BytesOut))
 	f.Set("packets", fmt.Sprint(e.Packets))
 	f.Set("duration", fmtFloat(e.Duration.Seconds()))
+	a.notify(name, hook, x.HookTimeout, f, "app", s.App, "id", s.ID)
+}
+
+// notify posts a done hook (its answer only logged), counted for Wait.
+func (a *Auth) notify(name, hook string, timeout time.Duration, f url.Values, attrs ...any) {
 	a.hookStarted()
 	go func() {
 		defer a.hookDone()
-		ctx, cancel := context.WithTimeout(context.Background(), x.HookTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		start := time.Now()
 		status, _, _, err := a.post(ctx, hook, f)
@@ -427,7 +432,7 @@ func (a *Auth) end(s *live.Session, e live.SessionEnd) {
 		outcome := "ok"
 		if err != nil {
 			outcome = "error"
-			a.log.Warn("auth: hook failed", "hook", name, "app", s.App, "id", s.ID, "url", RedactURL(hook), "err", err.Error())
+			a.log.Warn("auth: hook failed", append([]any{"hook", name}, append(attrs, "url", RedactURL(hook), "err", err.Error())...)...)
 		}
 		a.observe(name, time.Since(start), outcome)
 	}()

@@ -253,21 +253,5 @@ func (a *Auth) RecordDone(d RecordDone) {
 	f.Set("reason", d.Reason)
 	f.Set("size", strconv.FormatInt(d.Size, 10))
 	f.Set("duration", fmtFloat(d.Duration.Seconds()))
-	a.hookStarted()
-	go func() {
-		defer a.hookDone()
-		ctx, cancel := context.WithTimeout(context.Background(), x.HookTimeout)
-		defer cancel()
-		start := time.Now()
-		status, _, _, err := a.post(ctx, hook, f)
-		if err == nil && (status < 200 || status >= 300) {
-			err = fmt.Errorf("HTTP %d", status)
-		}
-		outcome := "ok"
-		if err != nil {
-			outcome = "error"
-			a.log.Warn("auth: hook failed", "hook", "on_record_done", "app", d.App, "url", RedactURL(hook), "err", err.Error())
-		}
-		a.observe("on_record_done", time.Since(start), outcome)
-	}()
+	a.notify("on_record_done", hook, x.HookTimeout, f, "app", d.App)
 }

@@ -151,22 +151,26 @@ func (h *Hub) appLimits(app string) limits {
 		return l
 	}
 	a := h.cfg.App(app)
-	if a.GOPMaxPackets != 0 {
-		l.gopPackets = intOr(a.GOPMaxPackets, 0)
-	}
-	if a.GOPMaxBytes != 0 {
-		l.gopBytes = intOr(a.GOPMaxBytes, 0)
-	}
-	if a.QueueMaxBytes != 0 {
-		l.queueBytes = intOr(a.QueueMaxBytes, 0)
-	}
-	if a.QueueMaxDelay != 0 {
-		l.queueDelay = durOr(a.QueueMaxDelay, 0)
-	}
-	if a.SlowConsumerTimeout != 0 {
-		l.slowTimeout = durOr(a.SlowConsumerTimeout, 0)
-	}
+	overrideInt(&l.gopPackets, a.GOPMaxPackets)
+	overrideInt(&l.gopBytes, a.GOPMaxBytes)
+	overrideInt(&l.queueBytes, a.QueueMaxBytes)
+	overrideDur(&l.queueDelay, a.QueueMaxDelay)
+	overrideDur(&l.slowTimeout, a.SlowConsumerTimeout)
 	return l
+}
+
+// overrideInt and overrideDur apply a setting that is zero to keep the
+// current value and negative to turn it off (0 in limits).
+func overrideInt(cur *int, v int) {
+	if v != 0 {
+		*cur = intOr(v, 0)
+	}
+}
+
+func overrideDur(cur *time.Duration, v time.Duration) {
+	if v != 0 {
+		*cur = durOr(v, 0)
+	}
 }
 
 // limits are the effective values of a Config; immutable once the hub runs.

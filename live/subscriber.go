@@ -185,15 +185,9 @@ func newSubscriber(h *Hub, lim subLimits) *Subscription {
 func (h *Hub) subLimits(app string, o *SubscribeOptions) subLimits {
 	al := h.appLimits(app)
 	l := subLimits{queueBytes: al.queueBytes, queueDelay: al.queueDelay, slowTimeout: al.slowTimeout, reportLoss: o.ReportLoss}
-	if o.QueueMaxBytes != 0 {
-		l.queueBytes = intOr(o.QueueMaxBytes, 0)
-	}
-	if o.QueueMaxDelay != 0 {
-		l.queueDelay = durOr(o.QueueMaxDelay, 0)
-	}
-	if o.SlowConsumerTimeout != 0 {
-		l.slowTimeout = durOr(o.SlowConsumerTimeout, 0)
-	}
+	overrideInt(&l.queueBytes, o.QueueMaxBytes)
+	overrideDur(&l.queueDelay, o.QueueMaxDelay)
+	overrideDur(&l.slowTimeout, o.SlowConsumerTimeout)
 	return l
 }
 
