@@ -186,8 +186,11 @@ func (c *Config) checkRelays() error {
 		if a.Record.RotateAfter < 0 || a.Record.RotateSize < 0 {
 			errs = append(errs, fmt.Errorf("apps.%s.record: negative rotation", name))
 		}
-		if a.Pull.URL != "" && !a.Pull.OnDemand {
-			errs = append(errs, fmt.Errorf("apps.%s.pull: on_demand: false (a static pull) is not supported in the config yet; set on_demand: true (an edge)", name))
+		if a.Pull.URL != "" && !a.Pull.OnDemand && len(a.Pull.Streams) == 0 {
+			errs = append(errs, fmt.Errorf("apps.%s.pull: a static pull (on_demand: false) needs streams: [names]", name))
+		}
+		if len(a.Pull.Streams) > 0 && a.Pull.URL == "" {
+			errs = append(errs, fmt.Errorf("apps.%s.pull.streams: no url to pull them from", name))
 		}
 		if a.Pull.Idle < 0 {
 			errs = append(errs, fmt.Errorf("apps.%s.pull.idle must not be negative", name))

@@ -124,7 +124,7 @@ apps:
     slow_timeout: 4s
     record: {dir: /var/rec, pattern: "{app}-{stream}-{unix}.flv", rotate_after: 10m, rotate_size: 512MiB}
     push: ["rtmp://a.example/live/{stream}", "rtmps://b.example/app/key"]
-    pull: {url: rtmp://origin.example/live, on_demand: true, idle: 45s}
+    pull: {url: rtmp://origin.example/live, on_demand: true, idle: 45s, streams: [always]}
 `
 
 // Every setting can be set from the file: each field of the result
@@ -199,7 +199,7 @@ func TestConfigErrors(t *testing.T) {
 		{"syntax", "listen: [\n", []string{"syntax.yaml: line"}},
 		{"rtmps without cert", "rtmps: :1443\n", []string{"rtmps (-rtmps) needs tls_cert and tls_key"}},
 		{"bad level", "log: {level: loud}\n", []string{"line 1: log level \"loud\""}},
-		{"static pull", "apps:\n  live:\n    pull: {url: rtmp://o/live}\n", []string{"apps.live.pull: on_demand: false (a static pull) is not supported"}},
+		{"static pull without streams", "apps:\n  live:\n    pull: {url: rtmp://o/live}\n", []string{"apps.live.pull: a static pull (on_demand: false) needs streams"}},
 		{"bad push", "apps:\n  live:\n    push: [http://x/]\n", []string{"line 3: \"http://x/\": want an rtmp:// or rtmps:// URL"}},
 		{"record without dir", "apps:\n  live:\n    record: {rotate_after: 1m}\n", []string{"apps.live.record: no dir"}},
 	} {

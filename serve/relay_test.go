@@ -217,3 +217,55 @@ func TestPushFromConfig(t *testing.T) {
 	}
 	t.Logf("the target's player got %d media packets through the push; %s", n, body)
 }
+
+// A static pull from the config: the listed stream of the origin is pulled
+// from the start and played here.
+func TestStaticPullFromConfig(t *testing.T) {
+	origin := start(t, testConfig(t, ""), Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	pub, err := rtmp.DialPublish(ctx, origin.url("live/cam"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	if err := pub.WritePackets(mediaPackets()...); err != nil {
+		t.Fatal(err)
+	}
+	c := testConfig(t, fmt.Sprintf("apps:\n  edge:\n    pull: {url: \"rtmp://%s/live\", on_demand: false, streams: [cam]}\n", origin.Addr()))
+	edge := start(t, c, Options{})
+	waitUntil(t, "the static pull", func() bool {
+		for _, st := range edge.Hub().Streams() {
+			if st.App == "edge" && st.Name == "cam" && st.Publishing {
+				return true
+			}
+		}
+		return false
+	})
+	play, err := rtmp.DialPlay(ctx, edge.url("edge/cam"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer play.Close()
+	more := mediaPackets()[2:]
+	for i := range more {
+		more[i].Timestamp += 2000
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		pub.WritePackets(more...)
+	}()
+	want := more[len(more)-1].Payload
+	for n := 0; ; n++ {
+		pk, err := play.ReadPacket()
+		if err != nil {
+			t.Fatalf("after %d packets: %v", n, err)
+		}
+		if bytes.Equal(pk.Payload, want) {
+			break
+		}
+	}
+	if ps := edge.Relay().Pulls(); len(ps) != 1 || ps[0].OnDemand {
+		t.Fatalf("pulls %+v", ps)
+	}
+}

@@ -173,6 +173,23 @@ func (s *Server) Recorder() *record.Manager { return s.rec }
 // Relay returns the relay manager (pushes and pulls by app config).
 func (s *Server) Relay() *relay.Manager { return s.relay }
 
+// startStaticPulls starts the static pulls of the configuration the server
+// started with (pull: {url, streams}); they run until Shutdown (a reload
+// does not change them).
+func (s *Server) startStaticPulls() {
+	for app, a := range s.start.Apps {
+		if a.Pull.URL == "" || app == auth.DefaultApp {
+			continue
+		}
+		for _, name := range a.Pull.Streams {
+			k := live.Key{App: app, Name: name}
+			if _, err := s.relay.StartPull(k, relay.PullURL(string(a.Pull.URL), name)); err != nil {
+				s.log.Error("ertmp: static pull", "app", app, "stream", name, "err", err)
+			}
+		}
+	}
+}
+
 // Hub returns the live hub (streams, sessions, kick).
 func (s *Server) Hub() *live.Hub { return s.hub }
 
@@ -349,6 +366,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if ln := s.httpLn; ln != nil {
 		serve("http", func() error { return s.http.Serve(ln) })
 	}
+	s.startStaticPulls()
 	s.mu.Unlock()
 	var failed error
 	select {

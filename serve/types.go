@@ -369,10 +369,13 @@ func (u *RelayURL) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // PullConfig is an app's pull: key (relay.Upstream); an empty URL pulls
-// nothing. Only on-demand pulls (an edge) are configured here: a pull
-// with on_demand false is a config error, for now.
+// nothing. The streams listed are pulled from the start (static pulls),
+// each from URL + "/" + name as the same name here; with on_demand, any
+// other stream is pulled when a player asks for it (an edge). A URL with
+// neither is a config error.
 type PullConfig struct {
 	URL      RelayURL `yaml:"url"`
 	OnDemand bool     `yaml:"on_demand"`
 	Idle     Duration `yaml:"idle"`
+	Streams  []string `yaml:"streams"`
 }
