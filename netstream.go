@@ -19,7 +19,7 @@ import (
 // Request, handed to the Handler on its own goroutine, and its own session.
 //
 // The rule stays: one reader per connection. Whoever holds the read token
-// (serverConn.tok) reads a message, acts on what belongs to the connection
+// (serverConn.rmu) reads a message, acts on what belongs to the connection
 // (connect, createStream, FCPublish, deleteStream, a publish or play on a
 // new stream, calls nobody handles) and routes the rest by message stream
 // id. It is one of two goroutines:
@@ -65,7 +65,14 @@ type inbox struct {
 	// items come out first).
 	err  error
 	wake chan struct{} // cap 1: the session waits on it
+	// n mirrors len(items) and ended err != nil, for a look without the
+	// lock (busy).
+	n     atomic.Int32
+	ended atomic.Bool
 }
+
+// busy reports whether pop has something to say: an item or the end.
+func (q *inbox) busy() bool { return q.n.Load() > 0 || q.ended.Load() }
 
 func newInbox() *inbox { return &inbox{wake: make(chan struct{}, 1)} }
 
@@ -90,6 +97,7 @@ func (q *inbox) push(it inItem) (full, ended bool) {
 	}
 	q.items = append(q.items, it)
 	q.bytes += n
+	q.n.Add(1)
 	q.mu.Unlock()
 	q.signal()
 	return false, false
@@ -109,6 +117,7 @@ func (q *inbox) pop() (it inItem, ok bool, err error) {
 	it = q.items[0]
 	q.items[0] = inItem{}
 	q.items = q.items[1:]
+	q.n.Add(-1)
 	if len(q.items) == 0 {
 		q.items = q.items[:0:0] // let the backing array go
 	}
@@ -124,7 +133,9 @@ func (q *inbox) end(err error) {
 	}
 	if errors.Is(err, ErrSessionClosed) {
 		q.items, q.bytes = nil, 0
+		q.n.Store(0)
 	}
+	q.ended.Store(true)
 	q.mu.Unlock()
 	q.signal()
 }
@@ -234,15 +245,22 @@ func (c *serverConn) signalRoom() {
 
 // next returns the next message for ns: from its inbox or, while the
 // connection has one NetStream, read from the socket by the caller itself.
+//
+// In the single-stream case nothing is ever queued for ns (its messages
+// are returned as they are read) but its end, so a look at two atomics
+// replaces the inbox's lock; the read token is then a plain mutex: besides
+// the session, only a closer draining holds it, briefly.
 func (c *serverConn) next(ns *netStream) (inItem, error) {
 	for {
-		it, ok, err := ns.in.pop()
-		if ok {
-			c.signalRoom()
-			return it, nil
-		}
-		if err != nil {
-			return inItem{}, err
+		if ns.in.busy() {
+			it, ok, err := ns.in.pop()
+			if ok {
+				c.signalRoom()
+				return it, nil
+			}
+			if err != nil {
+				return inItem{}, err
+			}
 		}
 		if c.multi.Load() {
 			if f := ns.beforeRead; f != nil {
@@ -251,20 +269,16 @@ func (c *serverConn) next(ns *netStream) (inItem, error) {
 			<-ns.in.wake
 			continue
 		}
-		select {
-		case c.tok <- struct{}{}:
-		case <-ns.in.wake:
-			continue
-		}
-		if c.multi.Load() {
-			<-c.tok
+		c.rmu.Lock()
+		if c.multi.Load() || ns.in.busy() {
+			c.rmu.Unlock()
 			continue
 		}
 		if ns.beforeRead != nil {
 			c.conn.beforeRead = ns.beforeRead
 		}
-		it, err = c.readSingle(ns)
-		<-c.tok
+		it, err := c.readSingle(ns)
+		c.rmu.Unlock()
 		if c.closingAll.Load() {
 			c.tryFinish()
 		}
@@ -323,8 +337,8 @@ func (c *serverConn) spawn(req *Request) {
 // pump is the connection's reader once it has several NetStreams.
 func (c *serverConn) pump() {
 	defer close(c.pumpDone)
-	c.tok <- struct{}{}
-	defer func() { <-c.tok }()
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
 	c.conn.beforeRead = nil // sessions call their own hooks (see next)
 	for {
 		c.liftLimits()

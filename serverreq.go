@@ -28,8 +28,8 @@ func (c *serverConn) readRequest() (*Request, error) {
 	conn := c.conn
 	conn.SetReadDeadline(time.Now().Add(durationOr(s.RequestTimeout, DefaultRequestTimeout)))
 	defer conn.SetReadDeadline(time.Time{})
-	c.tok <- struct{}{}
-	defer func() { <-c.tok }()
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
 	for {
 		m, err := conn.ReadMessage()
 		if err != nil {

@@ -285,6 +285,11 @@ func (p *PublishSession) SetBeforeRead(f func()) { p.ns.beforeRead = f }
 // drains the connection and closes it. Every packet returned is a whole
 // message as the peer sent it; an AMF3 data or shared object message (type
 // 15, 16) whose peer left out the format selector is given it back.
+//
+// Besides audio, video and data on the session's stream, it returns shared
+// object messages and the commands the server does not act on itself (see
+// Server.HandleCalls): those of the stream, and those of the NetConnection
+// (message stream 0) when this is the connection's first session.
 func (p *PublishSession) ReadPacket() (Packet, error) {
 	for {
 		if p.closed.Load() {
