@@ -69,6 +69,10 @@ type inbox struct {
 	// lock (busy).
 	n     atomic.Int32
 	ended atomic.Bool
+	// full is set when a push found the inbox full: the pump waits for
+	// room, and is woken once the inbox is down to half (not at every pop:
+	// a wake-up per message costs more than the message).
+	full bool
 }
 
 // busy reports whether pop has something to say: an item or the end.
@@ -92,6 +96,7 @@ func (q *inbox) push(it inItem) (full, ended bool) {
 	}
 	n := len(it.m.Payload)
 	if len(q.items) > 0 && (len(q.items) >= inboxMaxItems || q.bytes+n > inboxMaxBytes) {
+		q.full = true
 		q.mu.Unlock()
 		return true, false
 	}
@@ -104,15 +109,16 @@ func (q *inbox) push(it inItem) (full, ended bool) {
 }
 
 // pop takes the next item; ok is false when there is none, and err says
-// why no more will come.
-func (q *inbox) pop() (it inItem, ok bool, err error) {
+// why no more will come. room reports that the pump waits for room in
+// this inbox and now has it.
+func (q *inbox) pop() (it inItem, ok, room bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if errors.Is(q.err, ErrSessionClosed) {
-		return inItem{}, false, q.err
+		return inItem{}, false, false, q.err
 	}
 	if len(q.items) == 0 {
-		return inItem{}, false, q.err
+		return inItem{}, false, false, q.err
 	}
 	it = q.items[0]
 	q.items[0] = inItem{}
@@ -122,7 +128,10 @@ func (q *inbox) pop() (it inItem, ok bool, err error) {
 		q.items = q.items[:0:0] // let the backing array go
 	}
 	q.bytes -= len(it.m.Payload)
-	return it, true, nil
+	if q.full && len(q.items) <= inboxMaxItems/2 && q.bytes <= inboxMaxBytes/2 {
+		q.full, room = false, true
+	}
+	return it, true, room, nil
 }
 
 // end ends the inbox with err; the first error stays.
@@ -253,9 +262,11 @@ func (c *serverConn) signalRoom() {
 func (c *serverConn) next(ns *netStream) (inItem, error) {
 	for {
 		if ns.in.busy() {
-			it, ok, err := ns.in.pop()
-			if ok {
+			it, ok, room, err := ns.in.pop()
+			if room {
 				c.signalRoom()
+			}
+			if ok {
 				return it, nil
 			}
 			if err != nil {
@@ -293,8 +304,14 @@ func (c *serverConn) next(ns *netStream) (inItem, error) {
 // until a message for it. The caller holds the read token.
 func (c *serverConn) readSingle(ns *netStream) (inItem, error) {
 	c.liftLimits()
-	for {
-		m, err := c.conn.ReadMessage()
+	m, err := c.conn.ReadMessage()
+	return c.readSingleAfter(ns, m, err)
+}
+
+// readSingleAfter is readSingle once a message (or the error of its read)
+// is at hand.
+func (c *serverConn) readSingleAfter(ns *netStream, m chunk.Message, err error) (inItem, error) {
+	for ; ; m, err = c.conn.ReadMessage() {
 		if err != nil {
 			if c.closingAll.Load() {
 				c.finishLocked()
