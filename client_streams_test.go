@@ -108,8 +108,10 @@ func TestClientSeveralStreamsOneConnection(t *testing.T) {
 		t.Fatalf("%s ended second", got)
 	}
 	mu.Lock()
+	gotAll, connA, connB := published, conns["a"], conns["b"]
+	mu.Unlock()
 	for name, want := range map[string]int{"a": n + 1, "b": n} {
-		got := published[name]
+		got := gotAll[name]
 		if len(got) != want {
 			t.Fatalf("%s: %d packets, want %d", name, len(got), want)
 		}
@@ -119,10 +121,9 @@ func TestClientSeveralStreamsOneConnection(t *testing.T) {
 			}
 		}
 	}
-	if conns["a"] != conns["b"] {
-		t.Fatalf("published from %s and %s", conns["a"], conns["b"])
+	if connA != connB {
+		t.Fatalf("published from %s and %s", connA, connB)
 	}
-	mu.Unlock()
 
 	// Two players on one connection.
 	x, err := rtmp.DialPlay(ctx(t), base+"/live/x", nil)

@@ -57,13 +57,12 @@ func decodeSharedObject(t message.Type, b []byte) (message.SharedObject, error) 
 // withSelector returns the payload of a type 15 or 16 message in the
 // specified form: unchanged when it is, or when neither form decodes (the
 // receiver then sees the error); with the selector byte put in front when
-// the peer left it out. Other types are returned unchanged. It decodes only
-// when the first byte is not 0 (data) or the payload does not decode as
-// specified (shared objects), so the usual message costs a byte compare.
+// the peer left it out. Other types are returned unchanged. These messages
+// are rare (metadata, shared objects): checking costs a decode.
 func withSelector(t message.Type, b []byte) []byte {
 	switch t {
 	case message.TypeDataAMF3:
-		if len(b) == 0 || b[0] == 0 {
+		if _, err := message.UnmarshalData(t, b); err == nil {
 			return b
 		}
 		if _, err := message.UnmarshalData(message.TypeDataAMF0, b); err != nil {

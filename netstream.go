@@ -19,7 +19,7 @@ import (
 // Request, handed to the Handler on its own goroutine, and its own session.
 //
 // The rule stays: one reader per connection. Whoever holds the read token
-// (serverConn.tok) reads a message, acts on what belongs to the connection
+// (serverConn.rmu) reads a message, acts on what belongs to the connection
 // (connect, createStream, FCPublish, deleteStream, a publish or play on a
 // new stream, calls nobody handles) and routes the rest by message stream
 // id. It is one of two goroutines:
@@ -65,7 +65,18 @@ type inbox struct {
 	// items come out first).
 	err  error
 	wake chan struct{} // cap 1: the session waits on it
+	// n mirrors len(items) and ended err != nil, for a look without the
+	// lock (busy).
+	n     atomic.Int32
+	ended atomic.Bool
+	// full is set when a push found the inbox full: the pump waits for
+	// room, and is woken once the inbox is down to half (not at every pop:
+	// a wake-up per message costs more than the message).
+	full bool
 }
+
+// busy reports whether pop has something to say: an item or the end.
+func (q *inbox) busy() bool { return q.n.Load() > 0 || q.ended.Load() }
 
 func newInbox() *inbox { return &inbox{wake: make(chan struct{}, 1)} }
 
@@ -85,35 +96,42 @@ func (q *inbox) push(it inItem) (full, ended bool) {
 	}
 	n := len(it.m.Payload)
 	if len(q.items) > 0 && (len(q.items) >= inboxMaxItems || q.bytes+n > inboxMaxBytes) {
+		q.full = true
 		q.mu.Unlock()
 		return true, false
 	}
 	q.items = append(q.items, it)
 	q.bytes += n
+	q.n.Add(1)
 	q.mu.Unlock()
 	q.signal()
 	return false, false
 }
 
 // pop takes the next item; ok is false when there is none, and err says
-// why no more will come.
-func (q *inbox) pop() (it inItem, ok bool, err error) {
+// why no more will come. room reports that the pump waits for room in
+// this inbox and now has it.
+func (q *inbox) pop() (it inItem, ok, room bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if errors.Is(q.err, ErrSessionClosed) {
-		return inItem{}, false, q.err
+		return inItem{}, false, false, q.err
 	}
 	if len(q.items) == 0 {
-		return inItem{}, false, q.err
+		return inItem{}, false, false, q.err
 	}
 	it = q.items[0]
 	q.items[0] = inItem{}
 	q.items = q.items[1:]
+	q.n.Add(-1)
 	if len(q.items) == 0 {
 		q.items = q.items[:0:0] // let the backing array go
 	}
 	q.bytes -= len(it.m.Payload)
-	return it, true, nil
+	if q.full && len(q.items) <= inboxMaxItems/2 && q.bytes <= inboxMaxBytes/2 {
+		q.full, room = false, true
+	}
+	return it, true, room, nil
 }
 
 // end ends the inbox with err; the first error stays.
@@ -124,7 +142,9 @@ func (q *inbox) end(err error) {
 	}
 	if errors.Is(err, ErrSessionClosed) {
 		q.items, q.bytes = nil, 0
+		q.n.Store(0)
 	}
+	q.ended.Store(true)
 	q.mu.Unlock()
 	q.signal()
 }
@@ -234,15 +254,24 @@ func (c *serverConn) signalRoom() {
 
 // next returns the next message for ns: from its inbox or, while the
 // connection has one NetStream, read from the socket by the caller itself.
+//
+// In the single-stream case nothing is ever queued for ns (its messages
+// are returned as they are read) but its end, so a look at two atomics
+// replaces the inbox's lock; the read token is then a plain mutex: besides
+// the session, only a closer draining holds it, briefly.
 func (c *serverConn) next(ns *netStream) (inItem, error) {
 	for {
-		it, ok, err := ns.in.pop()
-		if ok {
-			c.signalRoom()
-			return it, nil
-		}
-		if err != nil {
-			return inItem{}, err
+		if ns.in.busy() {
+			it, ok, room, err := ns.in.pop()
+			if room {
+				c.signalRoom()
+			}
+			if ok {
+				return it, nil
+			}
+			if err != nil {
+				return inItem{}, err
+			}
 		}
 		if c.multi.Load() {
 			if f := ns.beforeRead; f != nil {
@@ -251,20 +280,16 @@ func (c *serverConn) next(ns *netStream) (inItem, error) {
 			<-ns.in.wake
 			continue
 		}
-		select {
-		case c.tok <- struct{}{}:
-		case <-ns.in.wake:
-			continue
-		}
-		if c.multi.Load() {
-			<-c.tok
+		c.rmu.Lock()
+		if c.multi.Load() || ns.in.busy() {
+			c.rmu.Unlock()
 			continue
 		}
 		if ns.beforeRead != nil {
 			c.conn.beforeRead = ns.beforeRead
 		}
-		it, err = c.readSingle(ns)
-		<-c.tok
+		it, err := c.readSingle(ns)
+		c.rmu.Unlock()
 		if c.closingAll.Load() {
 			c.tryFinish()
 		}
@@ -279,8 +304,14 @@ func (c *serverConn) next(ns *netStream) (inItem, error) {
 // until a message for it. The caller holds the read token.
 func (c *serverConn) readSingle(ns *netStream) (inItem, error) {
 	c.liftLimits()
-	for {
-		m, err := c.conn.ReadMessage()
+	m, err := c.conn.ReadMessage()
+	return c.readSingleAfter(ns, m, err)
+}
+
+// readSingleAfter is readSingle once a message (or the error of its read)
+// is at hand.
+func (c *serverConn) readSingleAfter(ns *netStream, m chunk.Message, err error) (inItem, error) {
+	for ; ; m, err = c.conn.ReadMessage() {
 		if err != nil {
 			if c.closingAll.Load() {
 				c.finishLocked()
@@ -323,8 +354,8 @@ func (c *serverConn) spawn(req *Request) {
 // pump is the connection's reader once it has several NetStreams.
 func (c *serverConn) pump() {
 	defer close(c.pumpDone)
-	c.tok <- struct{}{}
-	defer func() { <-c.tok }()
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
 	c.conn.beforeRead = nil // sessions call their own hooks (see next)
 	for {
 		c.liftLimits()

@@ -1,8 +1,12 @@
 package rtmp
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -145,7 +149,6 @@ func TestServerTwoPublishersOneConnection(t *testing.T) {
 		}
 	}
 	// The connection closes once both are done.
-	p.t = t
 	for {
 		if _, err := p.r.ReadMessage(); err != nil {
 			break
@@ -334,11 +337,106 @@ func TestServerThousandPublishesOneConnection(t *testing.T) {
 			if codes[message.CodePublishStart] != c.starts || codes[message.CodePublishBadName] != n-c.starts {
 				t.Fatalf("answers %v, want %d starts and %d refusals", codes, c.starts, n-c.starts)
 			}
-			mu.Lock()
-			if handled != c.starts {
-				t.Fatalf("%d sessions, want %d", handled, c.starts)
+			// Publish.Start goes out before the handler counts itself.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				mu.Lock()
+				h := handled
+				mu.Unlock()
+				if h == c.starts {
+					break
+				}
+				if h > c.starts || time.Now().After(deadline) {
+					t.Fatalf("%d sessions, want %d", h, c.starts)
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
-			mu.Unlock()
 		})
+	}
+}
+
+// Shutdown with a publisher and a player on one connection: each is told
+// (StreamEOF on its own stream), both handlers return, no goroutine is
+// left (the pump included).
+func TestServerShutdownSeveralStreams(t *testing.T) {
+	before := runtime.NumGoroutine()
+	ended := make(chan error, 2)
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		if r.Kind == KindPublish {
+			ps, err := r.AcceptPublish()
+			if err != nil {
+				ended <- err
+				return
+			}
+			for {
+				if _, err := ps.ReadPacket(); err != nil {
+					ended <- err
+					return
+				}
+			}
+		}
+		ps, err := r.AcceptPlay(nil)
+		if err != nil {
+			ended <- err
+			return
+		}
+		<-ps.Done()
+		_, err = ps.ReadEvent()
+		ended <- err
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	p, nc := dialPeer(t, ln.Addr().String())
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	a := p.createStreamID(2)
+	p.send(CSIDData, a, 0, cmd("publish", 0, nil, "a", "live"))
+	if code := p.statusOn(a); code != message.CodePublishStart {
+		t.Fatalf("publish: %s", code)
+	}
+	b := p.createStreamID(3)
+	p.send(CSIDData, b, 0, cmd("play", 0, nil, "x"))
+	if code := p.statusOn(b); code != message.CodePlayReset {
+		t.Fatalf("play: %s", code)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for range 2 {
+		if err := <-ended; !errors.Is(err, ErrSessionClosed) {
+			t.Errorf("a session ended with %v, want ErrSessionClosed", err)
+		}
+	}
+	told := map[uint32]bool{}
+	for {
+		cm, err := p.r.ReadMessage()
+		if err != nil {
+			break
+		}
+		if m, err := message.Decode(message.Type(cm.TypeID), cm.Payload); err == nil {
+			if uc, ok := m.(message.UserControl); ok && uc.Event == message.EventStreamEOF {
+				told[uc.StreamID] = true
+			}
+		}
+	}
+	if !told[a] || !told[b] {
+		t.Errorf("StreamEOF for %v, want both %d and %d", told, a, b)
+	}
+	nc.Close()
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<16)
+		t.Fatalf("%d goroutines before, %d after Shutdown\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }

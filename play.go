@@ -29,8 +29,16 @@ const (
 	EventReceiveVideo                      // Bool
 	EventBufferLength                      // Millis (SetBufferLength)
 	EventPingResponse                      // Millis holds the echoed timestamp
-	EventCall                              // Command: any other command or call
-	EventSharedObject                      // SharedObject: a shared object message
+	// EventCall carries a command the player sent that is none of the
+	// above, in Command: a call without transaction id; with
+	// Server.HandleCalls also calls with one (answer with Reply or
+	// ReplyError) and play or play2 on the playing stream (answer with
+	// SendStatus); answers to calls nobody waits for (_result, _error).
+	EventCall
+	// EventSharedObject carries a shared object message in SharedObject:
+	// one on the player's stream, or on the NetConnection when this is the
+	// connection's first session.
+	EventSharedObject
 )
 
 var eventKindNames = [...]string{"", "pause", "seek", "receiveAudio", "receiveVideo", "bufferLength", "pingResponse", "call", "sharedObject"}

@@ -79,7 +79,8 @@ type Request struct {
 	decided bool
 }
 
-// Conn returns the connection, for low-level use.
+// Conn returns the connection, for low-level use. Every request of a
+// connection (one per NetStream) shares it.
 func (r *Request) Conn() *Conn { return r.c.conn }
 
 // ErrAnswered: the request was already accepted or rejected.

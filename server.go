@@ -432,7 +432,7 @@ func (s *Server) Close() error {
 
 // serverConn is one accepted connection.
 //
-// Its read side has one owner at a time, the holder of the read token tok:
+// Its read side has one owner at a time, the holder of the read token rmu:
 // the connection's goroutine up to the first Request, then the session that
 // reads (PublishSession.ReadPacket, the PlaySession's event loop) while the
 // connection has one NetStream, or the pump once it has several (see
@@ -486,11 +486,10 @@ type serverConn struct {
 	// handlers counts the handlers running on goroutines of their own.
 	handlers sync.WaitGroup
 
-	// tok is the read token (cap 1: whoever put a value in holds it);
-	// finished, guarded by it, is set once the connection was drained and
-	// closed. closingAll is set when the last request or session ended and
+	// rmu is the read token; finished, guarded by it, is set once the
+	// connection was drained and closed. closingAll is set when the last request or session ended and
 	// the connection is closing: a reader whose read fails finishes it.
-	tok        chan struct{}
+	rmu        sync.Mutex
 	finished   bool
 	closingAll atomic.Bool
 	// accepted1 is set when a request was accepted: the reader lifts the
@@ -506,7 +505,7 @@ type serverConn struct {
 func newServerConn(s *Server, nc net.Conn) *serverConn {
 	return &serverConn{srv: s, nc: nc, start: time.Now(), released: make(chan struct{}),
 		nextStream: 1, streams: map[uint32]*netStream{}, waiters: map[float64]chan message.Command{}, nextTx: 1,
-		room: make(chan struct{}, 1), tok: make(chan struct{}, 1)}
+		room: make(chan struct{}, 1)}
 }
 
 func (c *serverConn) release() { c.relOnce.Do(func() { close(c.released) }) }
@@ -526,19 +525,17 @@ func (c *serverConn) finishLocked() {
 // tryFinish finishes the connection if nobody is reading it; otherwise the
 // reader does when its read returns (it was told with stopReading).
 func (c *serverConn) tryFinish() {
-	select {
-	case c.tok <- struct{}{}:
+	if c.rmu.TryLock() {
 		c.finishLocked()
-		<-c.tok
-	default:
+		c.rmu.Unlock()
 	}
 }
 
 // finish waits for the reader to stop, then finishes the connection.
 func (c *serverConn) finish() {
-	c.tok <- struct{}{}
+	c.rmu.Lock()
 	c.finishLocked()
-	<-c.tok
+	c.rmu.Unlock()
 }
 
 // Bounds of the drain after a polite close: it ends when the peer closes,

@@ -28,8 +28,8 @@ func (c *serverConn) readRequest() (*Request, error) {
 	conn := c.conn
 	conn.SetReadDeadline(time.Now().Add(durationOr(s.RequestTimeout, DefaultRequestTimeout)))
 	defer conn.SetReadDeadline(time.Time{})
-	c.tok <- struct{}{}
-	defer func() { <-c.tok }()
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
 	for {
 		m, err := conn.ReadMessage()
 		if err != nil {
@@ -53,9 +53,11 @@ func (c *serverConn) readRequest() (*Request, error) {
 func (c *serverConn) route(m chunk.Message) (to *netStream, it inItem, req *Request, err error) {
 	t := message.Type(m.TypeID)
 	switch t {
-	case message.TypeAudio, message.TypeVideo, message.TypeAggregate:
-		to = c.stream(m.StreamID)
-	case message.TypeDataAMF0, message.TypeDataAMF3, message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
+	case message.TypeAudio, message.TypeVideo, message.TypeAggregate,
+		message.TypeDataAMF0, message.TypeDataAMF3, message.TypeSharedObjectAMF0, message.TypeSharedObjectAMF3:
+		// By message stream id; what comes on the NetConnection's (0),
+		// where peers send shared objects and some old clients their
+		// metadata, goes to the first session.
 		to = c.stream(m.StreamID)
 		if to == nil && m.StreamID == 0 {
 			to = c.primary()

@@ -241,6 +241,10 @@ type PublishSession struct {
 	req *Request
 	// read side, owned by the reading goroutine
 	pending []Packet // sub-messages of an aggregate not yet returned
+	// held is what readDirect read but did not return (held says so).
+	held    bool
+	heldIt  inItem
+	heldErr error
 	// eof is set by the reading goroutine when the publisher unpublished or
 	// closed; Close reads it from any goroutine.
 	eof atomic.Bool
@@ -285,7 +289,15 @@ func (p *PublishSession) SetBeforeRead(f func()) { p.ns.beforeRead = f }
 // drains the connection and closes it. Every packet returned is a whole
 // message as the peer sent it; an AMF3 data or shared object message (type
 // 15, 16) whose peer left out the format selector is given it back.
+//
+// Besides audio, video and data on the session's stream, it returns shared
+// object messages and the commands the server does not act on itself (see
+// Server.HandleCalls): those of the stream, and those of the NetConnection
+// (message stream 0) when this is the connection's first session.
 func (p *PublishSession) ReadPacket() (Packet, error) {
+	if pk, ok := p.readDirect(); ok {
+		return pk, nil
+	}
 	for {
 		if p.closed.Load() {
 			return Packet{}, ErrSessionClosed
@@ -298,7 +310,17 @@ func (p *PublishSession) ReadPacket() (Packet, error) {
 		if p.eof.Load() {
 			return Packet{}, io.EOF
 		}
-		it, err := p.c.next(p.ns)
+		var it inItem
+		var err error
+		if p.held {
+			it, err = p.heldIt, p.heldErr
+			p.held, p.heldIt, p.heldErr = false, inItem{}, nil
+			if errors.Is(err, errSwitched) {
+				continue
+			}
+		} else {
+			it, err = p.c.next(p.ns)
+		}
 		if err != nil {
 			if p.closed.Load() {
 				// Whatever the read failed with, it was cut by Close.
@@ -327,6 +349,41 @@ func (p *PublishSession) ReadPacket() (Packet, error) {
 			}
 		}
 	}
+}
+
+// readDirect is the hot path of ReadPacket: while the connection has one
+// NetStream, its own audio and video come straight from the chunk reader,
+// with no other work than taking the read token. Anything else read is
+// handled as next would, and its outcome held for the general path; ok
+// reports a packet.
+func (p *PublishSession) readDirect() (pk Packet, ok bool) {
+	c, ns := p.c, p.ns
+	if p.held || len(p.pending) > 0 || p.closed.Load() || p.eof.Load() || c.multi.Load() || ns.in.busy() || !c.rmu.TryLock() {
+		return Packet{}, false
+	}
+	if !c.lifted || c.multi.Load() || ns.in.busy() {
+		// The first read lifts the request limits (readSingle).
+		c.rmu.Unlock()
+		return Packet{}, false
+	}
+	if f := ns.beforeRead; f != nil {
+		c.conn.beforeRead = f
+	}
+	m, err := c.conn.ReadMessage()
+	if err == nil {
+		if t := message.Type(m.TypeID); (t == message.TypeAudio || t == message.TypeVideo) && m.StreamID == ns.id {
+			pk = Packet{Type: t, Timestamp: m.Timestamp, Payload: c.conn.Detach()}
+			c.rmu.Unlock()
+			return pk, true
+		}
+	}
+	p.heldIt, p.heldErr = c.readSingleAfter(ns, m, err)
+	p.held = true
+	c.rmu.Unlock()
+	if c.closingAll.Load() {
+		c.tryFinish()
+	}
+	return Packet{}, false
 }
 
 // splitAggregate queues the sub-messages of an aggregate, timestamps
