@@ -221,11 +221,6 @@ func (r *sourceReader) Read(p []byte) (int, error) {
 	return r.c.nc.Read(p)
 }
 
-// SetReadBufferSize gives the connection a read buffer of n bytes if
-// nothing is buffered now, and reports whether it did (chunk.Reader
-// SetBufferSize). Call it from the goroutine that reads.
-func (c *Conn) SetReadBufferSize(n int) bool { return c.r.SetBufferSize(n) }
-
 // SetBeforeRead sets a function called each time the connection is about
 // to read from the network, that is when everything already received has
 // been read: the end of a batch of inbound messages. A live server wakes

@@ -122,7 +122,6 @@ type stream struct {
 // that goroutine, cfg included (only SetMaxMessageSize and SetMaxBuffered
 // change it).
 type Reader struct {
-	src       io.Reader
 	br        *bufio.Reader
 	cfg       ReaderConfig
 	chunkSize uint32
@@ -151,7 +150,6 @@ func NewReader(rd io.Reader, cfg *ReaderConfig) *Reader {
 	}
 	c.normalize()
 	return &Reader{
-		src:       rd,
 		br:        bufio.NewReaderSize(rd, c.BufferSize),
 		cfg:       c,
 		chunkSize: DefaultChunkSize,
@@ -189,20 +187,6 @@ func (r *Reader) SetMaxMessageSize(n uint32) {
 		n = DefaultMaxMessageSize
 	}
 	r.cfg.MaxMessageSize = n
-}
-
-// SetBufferSize replaces the read buffer with one of n bytes (at least
-// 16), if nothing is buffered now; it reports whether it did. A connection
-// that will receive little (a player, once it plays) keeps a small buffer
-// instead of ReaderConfig.BufferSize.
-func (r *Reader) SetBufferSize(n int) bool {
-	if r.br.Buffered() > 0 {
-		return false
-	}
-	if r.br.Size() != max(n, 16) {
-		r.br = bufio.NewReaderSize(r.src, n)
-	}
-	return true
 }
 
 // SetMaxBuffered changes ReaderConfig.MaxBuffered from the next buffer the
