@@ -237,3 +237,65 @@ func samePackets(t *testing.T, want, got map[int][]pkt) {
 		}
 	}
 }
+
+// FFmpeg 9 publishes a multitrack stream (H.264 and HEVC video, AAC and
+// Opus audio, Enhanced RTMP v2): the master playlist has two variants,
+// each with its resolution and codecs, and two audio renditions in one
+// group; FFmpeg 9 reads the master (every variant and rendition) and each
+// variant's playlist alone, and gets the source's packets.
+func TestInteropMultitrack(t *testing.T) {
+	ff := interop.FFmpeg9(t, "ffmpeg")
+	src := filepath.Join(interop.ModuleRoot(t), "testdata/ffmpeg/multitrack.flv")
+	e := startEnv(t, Options{Segment: time.Second, Part: 300 * time.Millisecond}, live.Config{})
+	pub := e.publishWhenWatched(t, ff, "mt", src, "hvc1,avc1,Opus,mp4a")
+	m := e.master(t, "mt")
+	if len(m.variants) != 2 || len(m.media) != 2 {
+		t.Fatalf("%d variants and %d renditions, want 2 and 2", len(m.variants), len(m.media))
+	}
+	wantV := []struct{ codec, res string }{{"avc1.", "320x180"}, {"hvc1.", "160x90"}}
+	for i, v := range m.variants {
+		a := v.attrs
+		if !strings.HasPrefix(a["CODECS"], wantV[i].codec) || !strings.Contains(a["CODECS"], "mp4a.40.2") || !strings.Contains(a["CODECS"], "opus") ||
+			a["RESOLUTION"] != wantV[i].res || a["AUDIO"] != "audio" || a["BANDWIDTH"] == "" {
+			t.Errorf("variant %d: %v", i, a)
+		}
+	}
+	for i, a := range m.media {
+		if a["TYPE"] != "AUDIO" || a["GROUP-ID"] != "audio" || a["NAME"] == "" || a["URI"] == "" || (a["DEFAULT"] == "YES") != (i == 0) {
+			t.Errorf("rendition %d: %v", i, a)
+		}
+	}
+	dir := t.TempDir()
+	all := filepath.Join(dir, "all.md5")
+	reader := interop.Start(t, ff, strings.Fields("-hide_banner -loglevel error -live_start_index 0 -i "+e.base+"/live/mt/index.m3u8 -map 0 -c copy -f framemd5 "+all)...)
+	polls := e.pollUntil(t, "mt", reader, 60*time.Second)
+	if err := pub.Wait(30 * time.Second); err != nil {
+		t.Fatalf("publisher: %v\n%s", err, pub.Output)
+	}
+	want := packets(t, ff, src, "")
+	if len(want) != 4 {
+		t.Fatalf("the source has %d streams", len(want))
+	}
+	got := hashFile(t, all)
+	samePackets(t, want, got)
+	// Each variant's playlist alone, after the end: a player that picked
+	// one rendition gets all of its packets.
+	for _, u := range []string{m.variants[0].uri, m.variants[1].uri, m.media[0]["URI"], m.media[1]["URI"]} {
+		out := filepath.Join(dir, strings.TrimSuffix(u, ".m3u8")+".md5")
+		interop.Run(t, time.Minute, ff, strings.Fields("-hide_banner -loglevel error -i "+e.base+"/live/mt/"+u+" -map 0 -c copy -f framemd5 "+out)...)
+		one := hashFile(t, out)
+		if len(one) != 1 {
+			t.Fatalf("%s: %d streams", u, len(one))
+		}
+		found := false
+		for _, w := range want {
+			if slices.Equal(w, one[0]) {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("%s: its %d packets are not one of the source's streams", u, len(one[0]))
+		}
+	}
+	t.Logf("multitrack: 2 variants, 2 audio renditions; %d playlist polls checked; %d packets equal over the master, and each playlist alone", polls, count(got))
+}
