@@ -111,6 +111,7 @@ type muxer struct {
 	stop  context.CancelFunc
 
 	lastReq atomic.Int64 // unix ns of the last request
+	waiters atomic.Int32 // requests waiting on the muxer: it is not idle
 
 	// Owned by the goroutine.
 	unwrap chunk.Unwrapper
@@ -190,7 +191,7 @@ func (m *muxer) fail(err error) {
 }
 
 func (m *muxer) idle() bool {
-	return time.Since(time.Unix(0, m.lastReq.Load())) > m.srv.o.Idle
+	return m.waiters.Load() == 0 && time.Since(time.Unix(0, m.lastReq.Load())) > m.srv.o.Idle
 }
 
 func (m *muxer) idleWait(ctx context.Context) {

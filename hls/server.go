@@ -233,8 +233,10 @@ func (s *Server) muxerFor(ctx context.Context, key live.Key, asked *live.Session
 			m.run(s.ctx, sess)
 		}()
 	}
+	m.waiters.Add(1)
 	s.mu.Unlock()
-	m.touch()
+	defer m.waiters.Add(-1)
+	defer m.touch()
 	t := time.NewTimer(s.o.StartWait)
 	defer t.Stop()
 	select {
@@ -577,6 +579,9 @@ func (s *Server) wait(ctx context.Context, m *muxer, timeout time.Duration, cond
 		return false, errBusy
 	}
 	defer s.blocked.Add(-1)
+	m.waiters.Add(1)
+	defer m.waiters.Add(-1)
+	defer m.touch()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {
@@ -595,7 +600,6 @@ func (s *Server) wait(ctx context.Context, m *muxer, timeout time.Duration, cond
 		if ok || ended {
 			return ok, nil
 		}
-		m.touch()
 	}
 }
 
