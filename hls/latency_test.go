@@ -105,7 +105,9 @@ func TestLatencyFigures(t *testing.T) {
 func percentiles(ds []time.Duration) [3]time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	at := func(q float64) time.Duration { return s[min(int(q*float64(len(s))), len(s)-1)].Round(100 * time.Microsecond) }
+	at := func(q float64) time.Duration {
+		return s[min(int(q*float64(len(s))), len(s)-1)].Round(100 * time.Microsecond)
+	}
 	return [3]time.Duration{at(0.5), at(0.99), s[len(s)-1].Round(100 * time.Microsecond)}
 }
 

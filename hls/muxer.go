@@ -530,10 +530,10 @@ func (m *muxer) cut(r *rendition, end int64, now time.Time) {
 			m.bounds = append(m.bounds[:0], m.bounds[over:]...)
 			m.boundMSN += uint64(over)
 		}
-		if !m.isReady {
-			m.isReady = true
-			close(m.ready)
-		}
+	}
+	if !m.isReady && m.allCutLocked() {
+		m.isReady = true
+		close(m.ready)
 	}
 	// The window: Segments complete ones, and the current.
 	for len(r.segs)-1 > m.srv.o.Segments {
@@ -542,6 +542,21 @@ func (m *muxer) cut(r *rendition, end int64, now time.Time) {
 		r.segs = r.segs[1:]
 	}
 	m.notifyLocked()
+}
+
+// allCutLocked reports whether every rendition that started has a
+// complete segment, or the lead has two: a master playlist then names
+// no rendition with an empty playlist (FFmpeg 5.1 crashes on one).
+func (m *muxer) allCutLocked() bool {
+	if n, _ := m.lead.lastComplete(); n >= 1 {
+		return true
+	}
+	for _, r := range m.rends {
+		if _, ok := r.lastComplete(); r.started && !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // closeLocked marks a segment done at end.

@@ -45,7 +45,7 @@ func (m *muxer) masterLocked(q string) []byte {
 	b.WriteString("#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n")
 	var videos, audios []*rendition
 	for _, r := range m.rends {
-		if r.broken != nil || r.track == nil || !r.started {
+		if _, ok := r.lastComplete(); r.broken != nil || r.track == nil || !ok {
 			continue
 		}
 		if r.video {

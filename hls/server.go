@@ -64,6 +64,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// Validate reports an option out of range (ErrBadOption), as NewServer
+// would.
+func (o Options) Validate() error { return o.fill() }
+
 func (o *Options) fill() error {
 	if o.Part == 0 {
 		o.Part = DefaultPart
