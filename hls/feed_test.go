@@ -56,7 +56,27 @@ func readTags(t *testing.T, file string) []flv.Tag {
 
 func (e *env) feed(t *testing.T, name, file string, pad int) *feeder {
 	t.Helper()
-	tags := readTags(t, file)
+	return e.feedTags(t, name, readTags(t, file), pad)
+}
+
+// withMetadata replaces a file's onMetaData with md's.
+func withMetadata(t *testing.T, tags []flv.Tag, md *flv.Metadata) []flv.Tag {
+	t.Helper()
+	b, err := md.ScriptData().Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []flv.Tag{{Type: flv.TagScript, Data: b}}
+	for _, tag := range tags {
+		if tag.Type != flv.TagScript {
+			out = append(out, tag)
+		}
+	}
+	return out
+}
+
+func (e *env) feedTags(t *testing.T, name string, tags []flv.Tag, pad int) *feeder {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pub, err := rtmp.DialPublish(ctx, "rtmp://"+e.rtmp+"/live/"+name, nil)

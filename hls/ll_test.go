@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ertmp/rtmp/amf0"
+	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/live"
 )
 
@@ -301,5 +303,37 @@ func TestAuthorize(t *testing.T) {
 	}
 	if code, _ := e.get(t, "/live/k/"+p.mapURI); code != 200 {
 		t.Errorf("init segment with the key: %d", code)
+	}
+}
+
+// Track names and languages come from onMetaData: the top level for track
+// 0, audioTrackIdInfoMap for the others (Enhanced RTMP v2), for the audio
+// renditions; a quote or a bad language tag is dropped rather than
+// breaking the playlist. The
+// multitrack test file (H.264 + HEVC, AAC + Opus) is published by a
+// library client with that metadata.
+func TestTrackNames(t *testing.T) {
+	md := &flv.Metadata{
+		Unknown: []amf0.Property{{Key: "name", Value: "Main \"mix\""}, {Key: "language", Value: "en"}},
+		AudioTracks: []flv.TrackMetadata{{ID: 1, Meta: &flv.Metadata{
+			Unknown: []amf0.Property{{Key: "name", Value: "Commentaire"}, {Key: "language", Value: "fr-CA"}}}}},
+		VideoTracks: []flv.TrackMetadata{{ID: 1, Meta: &flv.Metadata{
+			Unknown: []amf0.Property{{Key: "title", Value: "Low"}, {Key: "language", Value: "x\ny"}}}}},
+	}
+	e := startEnv(t, Options{Segment: time.Second, Part: 300 * time.Millisecond}, live.Config{})
+	e.feedTags(t, "names", withMetadata(t, readTags(t, "multitrack.flv"), md), 0)
+	m := e.master(t, "names")
+	if len(m.media) != 2 || len(m.variants) != 2 {
+		t.Fatalf("%d renditions, %d variants", len(m.media), len(m.variants))
+	}
+	if a := m.media[0]; a["NAME"] != "Main mix" || a["LANGUAGE"] != "en" || a["URI"] != "a0.m3u8" {
+		t.Errorf("track 0: %v", a)
+	}
+	if a := m.media[1]; a["NAME"] != "Commentaire" || a["LANGUAGE"] != "fr-CA" || a["URI"] != "a1.m3u8" || a["CHANNELS"] == "" {
+		t.Errorf("track 1: %v", a)
+	}
+	// EXT-X-STREAM-INF has no NAME attribute (RFC 8216bis §4.4.6.2).
+	if v := m.variants[1].attrs; v["NAME"] != "" || v["RESOLUTION"] != "160x90" {
+		t.Errorf("video track 1: %v", v)
 	}
 }

@@ -87,9 +87,6 @@ func (m *muxer) masterLocked(q string) []byte {
 		if len(audios) > 0 {
 			b.WriteString(",AUDIO=\"audio\"")
 		}
-		if l := m.names[trackKey{true, r.id}]; l.name != "" {
-			fmt.Fprintf(&b, ",NAME=\"%s\"", l.name)
-		}
 		b.WriteString("\n" + r.name + ".m3u8" + q + "\n")
 	}
 	if len(videos) == 0 {
