@@ -54,6 +54,12 @@
 // EXT-X-PROGRAM-DATE-TIME: the wall clock when the first sample arrived,
 // plus media time.
 //
+// Memory is bounded by the window: a stream holds its initialization
+// segments, Segments complete segments per track and the one being
+// filled. A lead track with no key frame for 30 s, or a segment past 64
+// MiB, ends the stream's HLS (EXT-X-ENDLIST, logged with the reason) rather
+// than holding more. Server.Stats reports what each stream holds.
+//
 // # Blocking playlist reload
 //
 // Media playlists advertise CAN-BLOCK-RELOAD and a PART-HOLD-BACK of three

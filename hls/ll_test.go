@@ -337,3 +337,45 @@ func TestTrackNames(t *testing.T) {
 		t.Errorf("video track 1: %v", v)
 	}
 }
+
+// A lead track that sends no key frame for too long, or a segment that
+// grows too large, ends the stream's HLS (EXT-X-ENDLIST) instead of
+// holding more and more.
+func TestSegmentLimits(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		bytes bool
+	}{{"no key frame", false}, {"too large", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			e := startEnv(t, Options{Segment: time.Second, Part: 300 * time.Millisecond}, live.Config{})
+			tags, pad := readTags(t, "h264_aac.flv"), 0
+			if c.bytes {
+				e.hls.maxSegBytes, pad = 100_000, 20_000
+			} else {
+				e.hls.maxSegDur = 1500 * time.Millisecond
+				first := true
+				for i, tag := range tags {
+					if tag.Type == flv.TagVideo && !isConfig(tag) && tag.Data[0]>>4 == 1 {
+						if !first {
+							tags[i].Data = append([]byte{0x20 | tag.Data[0]&0x0f}, tag.Data[1:]...)
+						}
+						first = false
+					}
+				}
+			}
+			e.feedTags(t, "lim", tags, pad)
+			e.master(t, "lim")
+			_, b := e.get(t, "/live/lim/v0.m3u8")
+			p := parsePlaylist(t, b)
+			if !p.ended {
+				t.Fatalf("the playlist goes on:\n%s", b)
+			}
+			checkMedia(t, p, nil, b)
+			st := e.hls.Stats()
+			if len(st) != 1 || !st[0].Ended || (c.bytes && st[0].Bytes > 2*100_000+20_000) {
+				t.Fatalf("stats %+v", st)
+			}
+			t.Logf("%s: ended with %d segment(s), %d bytes held", c.name, len(p.segments), st[0].Bytes)
+		})
+	}
+}

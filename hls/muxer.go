@@ -353,8 +353,8 @@ func (m *muxer) add(r *rendition, s fmp4.Sample, now time.Time) error {
 		long := s.Time-cur.start >= m.srv.o.Segment.Milliseconds()
 		if s.Key && long && r.partN+len(cur.parts) > 0 {
 			m.cut(r, s.Time, now)
-		} else if s.Time-cur.start > maxSegmentDuration.Milliseconds() {
-			return fmt.Errorf("no key frame for %v", maxSegmentDuration)
+		} else if s.Time-cur.start > m.srv.maxSegDur.Milliseconds() {
+			return fmt.Errorf("no key frame for %v", m.srv.maxSegDur)
 		}
 	} else if b, ok := m.bound(cur.msn + 1); ok && s.Time >= b && (!r.video || s.Key) {
 		m.cut(r, s.Time, now)
@@ -379,8 +379,8 @@ func (m *muxer) add(r *rendition, s fmp4.Sample, now time.Time) error {
 	}
 	r.partN++
 	r.lastDTS = s.Time
-	if _, b := r.track.Pending(); cur.bytes+b > maxSegmentBytes {
-		return fmt.Errorf("segment over %d bytes", maxSegmentBytes)
+	if _, b := r.track.Pending(); cur.bytes+b > m.srv.maxSegBytes {
+		return fmt.Errorf("segment over %d bytes", m.srv.maxSegBytes)
 	}
 	return nil
 }

@@ -119,6 +119,10 @@ type Server struct {
 	seq    atomic.Uint64
 	// blocked counts the requests waiting now.
 	blocked atomic.Int64
+	// maxSegDur and maxSegBytes are maxSegmentDuration and maxSegmentBytes
+	// (tests lower them).
+	maxSegDur   time.Duration
+	maxSegBytes int
 
 	mu     sync.Mutex
 	muxers map[live.Key]*muxer
@@ -131,7 +135,7 @@ func NewServer(hub *live.Hub, o Options) (*Server, error) {
 	if err := o.fill(); err != nil {
 		return nil, err
 	}
-	s := &Server{hub: hub, o: o, log: o.Logger, muxers: map[live.Key]*muxer{}}
+	s := &Server{hub: hub, o: o, log: o.Logger, muxers: map[live.Key]*muxer{}, maxSegDur: maxSegmentDuration, maxSegBytes: maxSegmentBytes}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.auth.entries = map[string]authEntry{}
 	return s, nil
