@@ -38,8 +38,11 @@
 // from; FFmpeg and hls.js read both. The lead track (the first video
 // track, else the first audio track) cuts segments at its first key frame
 // at least Options.Segment after the segment's start; the other tracks cut
-// where the lead did (video tracks at their next key frame from there), so
-// segment numbers line up across playlists. Every segment starts with a
+// where the lead did (video tracks at their next key frame from there):
+// their samples wait until the lead reached their time, so that a key
+// frame that comes just before the lead's sees the cut. Segment numbers
+// line up across playlists when the tracks' key frames do (a video track
+// with other key frames gets segments of its own cadence). Every segment starts with a
 // sync sample (EXT-X-INDEPENDENT-SEGMENTS). Each segment is made of parts
 // of at most Options.Part (EXT-X-PART-INF PART-TARGET): a part ends before
 // the sample that would take it past the target, judged by the longest

@@ -324,7 +324,9 @@ func TestTrackNames(t *testing.T) {
 	e.feedTags(t, "names", withMetadata(t, readTags(t, "multitrack.flv"), md), 0)
 	m := e.master(t, "names")
 	if len(m.media) != 2 || len(m.variants) != 2 {
-		t.Fatalf("%d renditions, %d variants", len(m.media), len(m.variants))
+		_, b := e.get(t, "/live/names/v1.m3u8")
+		_, b0 := e.get(t, "/live/names/v0.m3u8")
+		t.Fatalf("%d renditions, %d variants\n%s\n%s", len(m.media), len(m.variants), b, b0)
 	}
 	if a := m.media[0]; a["NAME"] != "Main mix" || a["LANGUAGE"] != "en" || a["URI"] != "a0.m3u8" {
 		t.Errorf("track 0: %v", a)

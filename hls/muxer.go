@@ -25,6 +25,9 @@ const (
 	// maxRenditions bounds the tracks of a stream the muxer takes (Enhanced
 	// RTMP track ids go to 255).
 	maxRenditions = 16
+	// maxPending bounds the samples a track keeps waiting for the lead
+	// (pending); past it, the oldest is muxed without waiting.
+	maxPending = 256
 	// partListSegments is how many complete segments keep their EXT-X-PART
 	// lines before the live edge (RFC 8216bis §4.4.4.9 asks for parts
 	// within three target durations of the end; two segments of at least
@@ -74,6 +77,11 @@ type rendition struct {
 	lastDTS   int64
 	lastDelta int64
 	maxDelta  int64
+	// pending holds a track's samples (not the lead's) until the lead
+	// reached their time: a key frame of another track at the time the
+	// lead cuts a segment may come just before the lead's, and must see the
+	// cut.
+	pending []fmp4.Sample
 
 	// Guarded by muxer.mu.
 	codec    string // RFC 6381
@@ -339,11 +347,57 @@ func (m *muxer) setConfig(r *rendition, config []byte) {
 	}
 }
 
-// add muxes one sample of r.
+// add muxes one sample of r: the lead's at once, the others' once the
+// lead reached their time.
 func (m *muxer) add(r *rendition, s fmp4.Sample, now time.Time) error {
 	if r.track == nil && !m.makeTrack(r, s) {
 		return nil
 	}
+	if m.lead == nil || (!m.lead.started && m.lead.broken != nil) {
+		if m.lead = m.pickLead(); m.lead == nil {
+			return nil
+		}
+	}
+	if r != m.lead {
+		if len(r.pending) == maxPending {
+			if err := m.addNow(r, r.pending[0], now); err != nil {
+				return err
+			}
+			r.pending = append(r.pending[:0], r.pending[1:]...)
+		}
+		r.pending = append(r.pending, s)
+		return m.drain(now, false)
+	}
+	if err := m.addNow(r, s, now); err != nil {
+		return err
+	}
+	return m.drain(now, false)
+}
+
+// drain muxes the other tracks' pending samples up to the lead's time, or
+// all of them.
+func (m *muxer) drain(now time.Time, all bool) error {
+	if m.lead == nil || !m.lead.started && !all {
+		return nil
+	}
+	for _, o := range m.rends {
+		n := 0
+		for n < len(o.pending) && (all || o.pending[n].Time <= m.lead.lastDTS) {
+			if err := m.addNow(o, o.pending[n], now); err != nil {
+				return err
+			}
+			n++
+		}
+		if n > 0 {
+			clear(o.pending[:n])
+			o.pending = append(o.pending[:0], o.pending[n:]...)
+		}
+	}
+	return nil
+}
+
+// addNow muxes one sample of r.
+func (m *muxer) addNow(r *rendition, s fmp4.Sample, now time.Time) error {
 	if !r.started && !m.start(r, s, now) {
 		return nil
 	}
@@ -423,11 +477,6 @@ func (m *muxer) makeTrack(r *rendition, s fmp4.Sample) bool {
 func (m *muxer) start(r *rendition, s fmp4.Sample, now time.Time) bool {
 	if r.video && !s.Key {
 		return false
-	}
-	if m.lead == nil || (!m.lead.started && m.lead.broken != nil) {
-		if m.lead = m.pickLead(); m.lead == nil {
-			return false
-		}
 	}
 	var msn uint64
 	if r == m.lead {
@@ -545,10 +594,11 @@ func (m *muxer) cut(r *rendition, end int64, now time.Time) {
 }
 
 // allCutLocked reports whether every rendition that started has a
-// complete segment, or the lead has two: a master playlist then names
-// no rendition with an empty playlist (FFmpeg 5.1 crashes on one).
+// complete segment (a master playlist then names no rendition with an
+// empty playlist: FFmpeg 5.1 crashes on one), or the lead has three (a
+// track whose key frames come seldom is left out of the master).
 func (m *muxer) allCutLocked() bool {
-	if n, _ := m.lead.lastComplete(); n >= 1 {
+	if n, _ := m.lead.lastComplete(); n >= 2 {
 		return true
 	}
 	for _, r := range m.rends {
@@ -574,6 +624,9 @@ func (m *muxer) closeLocked(r *rendition, s *segment, end int64, now time.Time) 
 // ended.
 func (m *muxer) finish() {
 	now := time.Now()
+	if err := m.drain(now, true); err != nil {
+		m.log.Debug("hls: samples dropped at the end", "stream", m.key.String(), "err", err)
+	}
 	for _, r := range m.rends {
 		if !r.started {
 			continue
