@@ -248,6 +248,10 @@ func (h *Hub) writePlayer(sub *Subscription, ps *rtmp.PlaySession) (Reason, erro
 	var batch []*chunk.Prepared
 	for {
 		var err error
+		if cap(items) > ringKeep && len(items) <= ringKeep/4 {
+			// The join's burst is over: do not hold its storage.
+			items, batch = nil, nil
+		}
 		items, err = sub.TryRead(items[:0])
 		if err != nil {
 			var e *EndError
