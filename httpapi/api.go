@@ -99,7 +99,7 @@ func New(o Options) *API {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.m.register(reg)
-	reg.MustRegister(newRecordMetrics(a.rec.Load))
+	reg.MustRegister(newRecordMetrics(a.rec.Load), newRelayMetrics(a.rel.Load))
 	metricsHandler := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:            promLog{a.log},
 		ErrorHandling:       promhttp.ContinueOnError,

@@ -80,6 +80,8 @@ type PushOptions struct {
 	// after, when set, is waited for (briefly) before the first
 	// connection: the push of the stream's previous publisher ending.
 	after <-chan struct{}
+	// fails, when set, counts the failures (a manager's).
+	fails *failCounts
 }
 
 // Pusher pushes one stream to any number of targets (rtmp:// and
@@ -274,6 +276,7 @@ func (t *target) run() {
 			fails = 0
 		}
 		t.failures.Add(1)
+		p.opts.fails.add(err)
 		t.mu.Lock()
 		t.lastErr, t.lastErrAt = err.Error(), time.Now()
 		t.mu.Unlock()
