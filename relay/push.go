@@ -59,6 +59,17 @@ func (s State) String() string {
 // MarshalText writes the state's name (JSON).
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a state's name, as MarshalText writes it.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if i > 0 && n == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("relay: unknown state %q", b)
+}
+
 // PushOptions configure a push.
 type PushOptions struct {
 	// Client configures the connections: TLS for rtmps://, the
