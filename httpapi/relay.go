@@ -39,14 +39,18 @@ func (a *API) recordings(w http.ResponseWriter, r *http.Request) {
 	if m == nil {
 		return
 	}
-	rs := m.Recordings()
-	for i := range rs {
-		rs[i].Key.Name = a.redact(rs[i].Key.Name)
-		rs[i].Path = a.redact(rs[i].Path)
+	rs, ended := m.Recordings(), m.Ended()
+	for _, l := range [][]record.Status{rs, ended} {
+		for i := range l {
+			l[i].Key.Name = a.redact(l[i].Key.Name)
+			l[i].Path = a.redact(l[i].Path)
+			l[i].Error = a.redact(l[i].Error)
+		}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Recordings []record.Status `json:"recordings"`
-	}{rs})
+		Ended      []record.Status `json:"ended"`
+	}{rs, ended})
 }
 
 func (a *API) recordStart(w http.ResponseWriter, r *http.Request) { a.recordCall(w, r, true) }
