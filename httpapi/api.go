@@ -58,7 +58,7 @@ type Options struct {
 //	GET  /v1/sessions                {"sessions": [live.SessionInfo...]}
 //	POST /v1/kick                    {"id": N} or {"app": A, "name": N}
 //	POST /v1/drain                   starts Options.Drain; 202
-//	GET  /v1/record                  {"recordings": [record.Status...]}
+//	GET  /v1/record                  {"recordings": [record.Status...], "ended": [the last 32 ended]}
 //	POST /v1/record/start            {"app": A, "name": N}: records one stream
 //	POST /v1/record/stop             {"app": A, "name": N}: stops its recording
 //	GET  /v1/relays                  {"pushes": [...], "pulls": [...]}
@@ -99,7 +99,7 @@ func New(o Options) *API {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.m.register(reg)
-	reg.MustRegister(newRecordMetrics(a.rec.Load))
+	reg.MustRegister(newRecordMetrics(a.rec.Load), newRelayMetrics(a.rel.Load))
 	metricsHandler := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:            promLog{a.log},
 		ErrorHandling:       promhttp.ContinueOnError,

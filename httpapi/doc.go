@@ -37,6 +37,26 @@
 //	ertmp_dropped_packets_total{protocol}            counter  packets skipped for subscribers behind
 //	ertmp_hook_duration_seconds{hook,outcome}        histogram hook calls and their latency
 //
+// With a record manager (SetRecorder) and a relay manager (SetRelay):
+//
+//	ertmp_record_active                              gauge    recordings running
+//	ertmp_record_files_total                         counter  recorded files finished
+//	ertmp_record_bytes_total                         counter  bytes of the files finished
+//	ertmp_record_errors_total                        counter  recordings a write error stopped
+//	ertmp_record_lost_packets_total                  counter  packets lost by recorders behind
+//	ertmp_record_loss_events_total                   counter  times a recorder fell behind
+//	ertmp_relay_connections{kind,state}              gauge    push targets and pulls by state
+//	ertmp_relay_reconnects_total{kind}               counter  relay connections lost, refused or ended
+//	ertmp_relay_bytes_total{kind}                    counter  bytes sent to targets, received from upstreams
+//	ertmp_relay_packets_total{kind}                  counter  packets sent to targets, published by pulls
+//	ertmp_relay_lost_packets_total                   counter  packets dropped for slow push targets
+//	ertmp_relay_failures_total{kind,reason}          counter  relay connection failures by reason
+//
+// A relay's kind is "push" (one per target) or "pull"; its state is
+// relay.State's text (connecting, connected, retrying); a failure's reason
+// relay.Failure's (unreachable, timeout, tls, refused, closed, upstream
+// ended, other).
+//
 // kind is "publish" or "play"; protocol is the session's (rtmp, rtmps,
 // http-flv, ...); reason is live.Reason's text for sessions (client
 // closed, rejected, slow consumer, kicked, ...) and rtmp.CloseReason's for
