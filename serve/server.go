@@ -155,9 +155,10 @@ func New(cfg *Config, o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("/metrics", s.api)
 	s.mux.Handle("/v1/", s.api)
-	// Everything else: HTTP-FLV and WebSocket-FLV at /APP/STREAM.flv (and
-	// later HLS and the status page, through the same dispatcher).
-	s.mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: s.log})})
+	// Everything else: HTTP-FLV and WebSocket-FLV at /APP/STREAM.flv, the
+	// status page at / (and later HLS, through the same dispatcher).
+	s.mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: s.log}),
+		Page: httpapi.NewPage()})
 	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	return s, nil
