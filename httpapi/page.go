@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,7 +49,8 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 // Everything is embedded in the binary: no build step, no file to
 // install. The page and our assets are revalidated on every load (ETag,
 // Cache-Control: no-cache); the vendor files live at versioned paths and
-// are cached for a year (immutable). Any other path answers 404, a method
+// are cached for a year (immutable). Text is sent gzipped to clients that
+// accept it (compressed once, when the Page is made). Any other path answers 404, a method
 // other than GET or HEAD 405. A Page is safe for concurrent use.
 type Page struct {
 	// Immutable after NewPage: URL path -> file.
@@ -60,6 +63,9 @@ type pageFile struct {
 	ctype string
 	etag  string
 	cache string
+	// gz is data gzipped, with its own ETag; nil when that saves little.
+	gz     []byte
+	gzEtag string
 }
 
 // NewPage returns the status page handler.
@@ -83,14 +89,48 @@ func NewPage() *Page {
 			cache = "public, max-age=31536000, immutable"
 		}
 		sum := sha256.Sum256(data)
-		p.files[url] = &pageFile{name: path.Base(name), data: data, ctype: contentType(rel), cache: cache,
+		f := &pageFile{name: path.Base(name), data: data, ctype: contentType(rel), cache: cache,
 			etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		if gz := gzipped(data); len(gz) < len(data)*9/10 {
+			f.gz, f.gzEtag = gz, `"`+hex.EncodeToString(sum[:12])+`-gz"`
+		}
+		p.files[url] = f
 		return nil
 	})
 	if err != nil {
 		panic("httpapi: embedded page: " + err.Error()) // the embed is fixed at build time
 	}
 	return p
+}
+
+// gzipped returns b compressed with gzip at the best level: the page
+// compresses its files once, when it is made.
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// acceptsGzip reports whether a request's Accept-Encoding takes gzip
+// (and does not refuse it with q=0).
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+				continue
+			}
+			_, q, ok := strings.Cut(strings.ReplaceAll(params, " ", ""), "q=")
+			if !ok {
+				return true
+			}
+			v, err := strconv.ParseFloat(q, 64)
+			return err == nil && v > 0
+		}
+	}
+	return false
 }
 
 // contentType is the media type of an embedded file, by its name: the
@@ -134,14 +174,23 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", f.ctype)
 	h.Set("Cache-Control", f.cache)
-	h.Set("ETag", f.etag)
 	h.Set("X-Content-Type-Options", "nosniff")
 	if r.URL.Path == "/" {
 		h.Set("Content-Security-Policy", pageCSP)
 		h.Set("Referrer-Policy", "no-referrer")
 	}
-	// ServeContent answers If-None-Match (304), HEAD and ranges.
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.data))
+	data, etag := f.data, f.etag
+	if f.gz != nil {
+		h.Set("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			data, etag = f.gz, f.gzEtag
+			h.Set("Content-Encoding", "gzip")
+		}
+	}
+	h.Set("ETag", etag)
+	// ServeContent answers If-None-Match (304), HEAD and ranges (of the
+	// encoded bytes, as RFC 9110 §14.1.1 has it).
+	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(data))
 }
 
 // isPagePath reports whether a request path belongs to the page: "/" or

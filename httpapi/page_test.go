@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -69,6 +71,28 @@ func TestPageServes(t *testing.T) {
 		}
 		if resp, hb := serve(t, p, "HEAD", path); resp.StatusCode != 200 || len(hb) != 0 || resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
 			t.Errorf("HEAD %s: %d, Content-Length %q, %d bytes of body", path, resp.StatusCode, resp.Header.Get("Content-Length"), len(hb))
+		}
+	}
+
+	// Text goes gzipped to a client that takes it, with its own ETag.
+	for _, path := range []string{"/", "/assets/page.js", "/assets/vendor/hls.js-1.7.4/hls.min.js"} {
+		_, plain := serve(t, p, "GET", path)
+		resp, body := serve(t, p, "GET", path, "Accept-Encoding", "br, gzip;q=0.8")
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatalf("GET %s gzip: %v", path, err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		etag := resp.Header.Get("ETag")
+		if err != nil || !bytes.Equal(unzipped, plain) || resp.Header.Get("Content-Encoding") != "gzip" ||
+			resp.Header.Get("Vary") != "Accept-Encoding" || len(body) >= len(plain) {
+			t.Errorf("GET %s gzip: %v, %d bytes for %d, headers %v", path, err, len(body), len(plain), resp.Header)
+		}
+		if r2, _ := serve(t, p, "GET", path, "Accept-Encoding", "gzip", "If-None-Match", etag); r2.StatusCode != http.StatusNotModified {
+			t.Errorf("GET %s gzip If-None-Match %s: %d", path, etag, r2.StatusCode)
+		}
+		if r3, b3 := serve(t, p, "GET", path, "Accept-Encoding", "gzip;q=0, deflate"); r3.Header.Get("Content-Encoding") != "" || !bytes.Equal(b3, plain) {
+			t.Errorf("GET %s with gzip;q=0: Content-Encoding %q", path, r3.Header.Get("Content-Encoding"))
 		}
 	}
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/internal/interop"
 )
 
@@ -276,4 +277,33 @@ func TestBrowserUnsupportedCodecs(t *testing.T) {
 		}
 	}
 	b.screenshot("unsupported")
+}
+
+// With an API token, the page asks for it: a wrong one is refused, the
+// right one lists the stream (a library publisher's H.264 and AAC).
+func TestBrowserToken(t *testing.T) {
+	r := start(t, testConfig(t, "api_token: tok-1\n"), Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pub, err := rtmp.DialPublish(ctx, r.url("live/tokcam"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	if err := pub.WritePackets(mediaPackets()[:2]...); err != nil {
+		t.Fatal(err)
+	}
+
+	b := openPage(t, r)
+	b.waitFor("the token form", `!document.getElementById('auth').hidden && document.getElementById('banner').textContent.includes('wants a bearer token')`, 10*time.Second)
+	for _, c := range []struct{ token, then string }{
+		{"wrong", `document.getElementById('banner').textContent.includes('The token was refused')`},
+		{"tok-1", `!!document.querySelector('` + card("live/tokcam") + `') && document.getElementById('auth').hidden`},
+	} {
+		if err := chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.CSS("#token"), c.token), chromedp.Click(chromedp.CSS(`#auth button`))); err != nil {
+			t.Fatalf("chromium: token form: %v", err)
+		}
+		b.waitFor("the page after token "+c.token, c.then, 10*time.Second)
+	}
+	b.waitFor("the stream's tracks", `document.querySelector('`+card("live/tokcam")+`').innerText.includes('video 0: H.264 (avc1) ✓')`, 10*time.Second)
 }

@@ -55,6 +55,7 @@
 
   const cards = new Map(); // "app/name" -> card
   let lastOK = 0;
+  let pollTimer = 0;
 
   // ---- formatting
 
@@ -380,7 +381,8 @@
         showBanner(`Cannot reach the server: ${e.message}` + (lastOK ? ` (last update ${new Date(lastOK).toLocaleTimeString()})` : ''));
       }
     } finally {
-      setTimeout(poll, POLL_MS);
+      clearTimeout(pollTimer);
+      pollTimer = setTimeout(poll, POLL_MS);
     }
   }
 
@@ -444,6 +446,8 @@
       sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
       $('token').value = '';
       $('auth').hidden = true;
+      clearTimeout(pollTimer);
+      poll();
     });
     poll();
   }
