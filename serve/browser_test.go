@@ -280,12 +280,14 @@ func TestBrowserUnsupportedCodecs(t *testing.T) {
 }
 
 // With an API token, the page asks for it: a wrong one is refused, the
-// right one lists the stream (a library publisher's H.264 and AAC).
+// right one lists the stream (a library publisher's H.264 and AAC). The
+// stream's name is its publish key, which the API hides: the page lists
+// it and says its players cannot play it.
 func TestBrowserToken(t *testing.T) {
-	r := start(t, testConfig(t, "api_token: tok-1\n"), Options{})
+	r := start(t, testConfig(t, "api_token: tok-1\napps:\n  live:\n    publish_keys: [s3cret]\n"), Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pub, err := rtmp.DialPublish(ctx, r.url("live/tokcam"), nil)
+	pub, err := rtmp.DialPublish(ctx, r.url("live/s3cret"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,12 +300,19 @@ func TestBrowserToken(t *testing.T) {
 	b.waitFor("the token form", `!document.getElementById('auth').hidden && document.getElementById('banner').textContent.includes('wants a bearer token')`, 10*time.Second)
 	for _, c := range []struct{ token, then string }{
 		{"wrong", `document.getElementById('banner').textContent.includes('The token was refused')`},
-		{"tok-1", `!!document.querySelector('` + card("live/tokcam") + `') && document.getElementById('auth').hidden`},
+		{"tok-1", `!!document.querySelector('` + card("live/[redacted]") + `') && document.getElementById('auth').hidden`},
 	} {
 		if err := chromedp.Do(b.ctx, chromedp.SendKeys(chromedp.CSS("#token"), c.token), chromedp.Click(chromedp.CSS(`#auth button`))); err != nil {
 			t.Fatalf("chromium: token form: %v", err)
 		}
 		b.waitFor("the page after token "+c.token, c.then, 10*time.Second)
 	}
-	b.waitFor("the stream's tracks", `document.querySelector('`+card("live/tokcam")+`').innerText.includes('video 0: H.264 (avc1) ✓')`, 10*time.Second)
+	b.waitFor("the stream's tracks", `document.querySelector('`+card("live/[redacted]")+`').innerText.includes('video 0: H.264 (avc1) ✓')`, 10*time.Second)
+	if text := eval[string](b, `document.body.innerText`); strings.Contains(text, "s3cret") {
+		t.Errorf("the page shows the key:\n%s", text)
+	}
+	b.click(card("live/[redacted]") + ` button[data-play="flv"]`)
+	if s := b.player("live/[redacted]"); s.State != "error" || !strings.Contains(s.Text, "secret key") {
+		t.Errorf("playing a hidden stream name: %+v", s)
+	}
 }

@@ -44,6 +44,8 @@
   const FLV_CODECS = new Set(['avc1', 'hvc1', 'av01', 'mp4a', '.mp3', 'Opus', 'fLaC']);
   // Codecs of legacy FLV tags; the others need ?enhanced=1 on HTTP-FLV.
   const LEGACY = new Set(['avc1', 'mp4a', '.mp3']);
+  // What the API shows instead of a stream name that is a key.
+  const REDACTED = '[redacted]';
 
   const $ = (id) => document.getElementById(id);
   const el = (tag, props, ...kids) => {
@@ -109,8 +111,11 @@
 
   // plan decides how a player plays a stream: an error that stops it, or
   // the media to ask for with a warning.
-  function plan(player, tracks) {
-    const { video, audio } = mainTracks(tracks);
+  function plan(player, s) {
+    if (`${s.app}/${s.name}`.includes(REDACTED)) {
+      return { error: 'the stream name is a secret key, hidden by the server: play it with the key' };
+    }
+    const { video, audio } = mainTracks(s.tracks || []);
     if (!video && !audio) return { error: 'no tracks yet: is the publisher sending?' };
     const vp = video ? playerProblem(player, video.codec) : '';
     const ap = audio ? playerProblem(player, audio.codec) : '';
@@ -284,7 +289,7 @@
   async function start(c, kind) {
     halt(c);
     const s = c.info;
-    const p = plan(kind, s?.tracks || []);
+    const p = plan(kind, s);
     if (p.error) {
       setPlayerState(c, 'error', `${PLAYERS[kind].label}: ${p.error}`);
       return;
