@@ -193,6 +193,6 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(data))
 }
 
-// isPagePath reports whether a request path belongs to the page: "/" or
-// under /assets/.
-func isPagePath(p string) bool { return p == "/" || strings.HasPrefix(p, "/assets/") }
+// Serves reports whether the page serves a URL path: "/" or one of its
+// assets (Paths).
+func (p *Page) Serves(path string) bool { return p.files[path] != nil }

@@ -175,11 +175,22 @@ func TestPageVendorChecksums(t *testing.T) {
 	}
 }
 
-// Root sends "/" and /assets/ to the page, .flv paths to FLV first (a
-// stream of an app named assets stays reachable), the rest to 404.
+// Root sends exactly the page's paths to the page, .flv paths to FLV
+// (streams of an app named assets too), the rest to 404.
 func TestRootPage(t *testing.T) {
 	flv := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "flv") })
-	root := &httpapi.Root{FLV: flv, Page: httpapi.NewPage()}
+	page := httpapi.NewPage()
+	root := &httpapi.Root{FLV: flv, Page: page}
+	for _, path := range page.Paths() {
+		if !page.Serves(path) {
+			t.Errorf("Serves(%s) is false", path)
+		}
+	}
+	for _, path := range []string{"", "/assets/", "/assets/vendor/", "/index.html", "/assets/cam/index.m3u8"} {
+		if page.Serves(path) {
+			t.Errorf("Serves(%q) is true", path)
+		}
+	}
 	for _, c := range []struct {
 		path string
 		code int
