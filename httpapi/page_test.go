@@ -175,12 +175,14 @@ func TestPageVendorChecksums(t *testing.T) {
 	}
 }
 
-// Root sends exactly the page's paths to the page, .flv paths to FLV
-// (streams of an app named assets too), the rest to 404.
+// Root sends exactly the page's paths to the page, .flv paths to FLV and
+// the other stream paths to HLS (streams of an app named assets too), the
+// rest to 404.
 func TestRootPage(t *testing.T) {
 	flv := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "flv") })
+	hls := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hls") })
 	page := httpapi.NewPage()
-	root := &httpapi.Root{FLV: flv, Page: page}
+	root := &httpapi.Root{FLV: flv, HLS: hls, Page: page}
 	for _, path := range page.Paths() {
 		if !page.Serves(path) {
 			t.Errorf("Serves(%s) is false", path)
@@ -198,8 +200,11 @@ func TestRootPage(t *testing.T) {
 	}{
 		{"/", 200, "<title>ertmp</title>"},
 		{"/assets/page.css", 200, "box-sizing"},
+		{"/assets/vendor/hls.js-1.7.4/hls.min.js", 200, "Hls"},
 		{"/assets/cam.flv", 200, "flv"},
 		{"/live/cam.flv", 200, "flv"},
+		{"/assets/cam/index.m3u8", 200, "hls"},
+		{"/live/cam/index.m3u8", 200, "hls"},
 		{"/assets/nope", 404, ""},
 		{"/live", 404, ""},
 	} {

@@ -279,6 +279,46 @@ func TestBrowserUnsupportedCodecs(t *testing.T) {
 	b.screenshot("unsupported")
 }
 
+// In headless Chromium, the status page plays an H.264/AAC stream that
+// FFmpeg 5.1 publishes with hls.js (LL-HLS, /APP/STREAM/index.m3u8): the
+// video plays and its currentTime advances by 3 s; the HLS viewer shows
+// among the stream's players.
+func TestBrowserHLSH264AAC(t *testing.T) {
+	ffmpeg := interop.FFmpeg(t)
+	r := start(t, testConfig(t, ""), Options{})
+	src := filepath.Join(t.TempDir(), "h264_aac.flv")
+	interop.H264AAC(t, ffmpeg, src, 4)
+	publishFile(t, ffmpeg, src, -1, r.url("live/cam"))
+
+	b := openPage(t, r)
+	b.play("live/cam", "hls", 2)
+	b.waitFor("the HLS viewer listed", `document.querySelector('`+card("live/cam")+` .viewers').textContent.includes('hls')`, 10*time.Second)
+	b.screenshot("h264_aac_hls")
+}
+
+// AV1 video and Opus audio (FFmpeg 9, Enhanced RTMP) and VP9 video with
+// Opus audio: hls.js plays them from fMP4, and currentTime advances by 3 s.
+func TestBrowserHLSAV1VP9Opus(t *testing.T) {
+	ff9 := interop.FFmpeg9(t, "ffmpeg")
+	r := start(t, testConfig(t, ""), Options{})
+	dir := t.TempDir()
+	for _, c := range []struct{ name, video, fourcc string }{
+		{"av1", "-c:v libaom-av1 -usage realtime -cpu-used 8", "av01"},
+		{"vp9", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8", "vp09"},
+	} {
+		// 30 s, played once: FFmpeg 9 fails to loop these FLV files.
+		src := filepath.Join(dir, c.name+".flv")
+		interop.Run(t, 2*time.Minute, ff9, strings.Fields("-hide_banner -loglevel error -y "+
+			"-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 30 "+
+			c.video+" -g 25 -pix_fmt yuv420p -c:a libopus -b:a 64k "+src)...)
+		publishFile(t, ff9, src, 0, r.url("live/"+c.name), "-rtmp_enhanced_codecs", c.fourcc+",Opus")
+	}
+	b := openPage(t, r)
+	b.play("live/av1", "hls", 2)
+	b.play("live/vp9", "hls", 2)
+	b.screenshot("av1_vp9_opus_hls")
+}
+
 // With an API token, the page asks for it: a wrong one is refused, the
 // right one lists the stream (a library publisher's H.264 and AAC). The
 // stream's name is its publish key, which the API hides: the page lists
