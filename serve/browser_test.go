@@ -302,16 +302,19 @@ func TestBrowserHLSAV1VP9Opus(t *testing.T) {
 	ff9 := interop.FFmpeg9(t, "ffmpeg")
 	r := start(t, testConfig(t, ""), Options{})
 	dir := t.TempDir()
-	for _, c := range []struct{ name, video, fourcc string }{
+	codecs := []struct{ name, video, fourcc string }{
 		{"av1", "-c:v libaom-av1 -usage realtime -cpu-used 8", "av01"},
 		{"vp9", "-c:v libvpx-vp9 -deadline realtime -cpu-used 8", "vp09"},
-	} {
-		// 30 s, played once: FFmpeg 9 fails to loop these FLV files.
-		src := filepath.Join(dir, c.name+".flv")
+	}
+	// 40 s each, played once (FFmpeg 9 fails to loop these FLV files),
+	// both made before either is published.
+	for _, c := range codecs {
 		interop.Run(t, 2*time.Minute, ff9, strings.Fields("-hide_banner -loglevel error -y "+
-			"-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 30 "+
-			c.video+" -g 25 -pix_fmt yuv420p -c:a libopus -b:a 64k "+src)...)
-		publishFile(t, ff9, src, 0, r.url("live/"+c.name), "-rtmp_enhanced_codecs", c.fourcc+",Opus")
+			"-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 40 "+
+			c.video+" -g 25 -pix_fmt yuv420p -c:a libopus -b:a 64k "+filepath.Join(dir, c.name+".flv"))...)
+	}
+	for _, c := range codecs {
+		publishFile(t, ff9, filepath.Join(dir, c.name+".flv"), 0, r.url("live/"+c.name), "-rtmp_enhanced_codecs", c.fourcc+",Opus")
 	}
 	b := openPage(t, r)
 	b.play("live/av1", "hls", 2)
