@@ -15,7 +15,16 @@
 // GET and as WebSocket-FLV for an Upgrade (see FLV for codecs, CORS and the
 // answers); Root dispatches the paths under / that the API does not take:
 //
-//	mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(hub, httpapi.FLVOptions{})})
+//	mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(hub, httpapi.FLVOptions{}), Page: httpapi.NewPage()})
+//
+// # Status page
+//
+// Page serves a status page at / (and its assets under /assets/): the
+// streams from the JSON API, refreshed live, each with a player in the
+// browser (hls.js for HLS, mpegts.js for HTTP-FLV and WebSocket-FLV) that
+// says which codecs the browser cannot play. The page and the pinned
+// player libraries are embedded in the binary; scripts/fetch-players
+// fetches the libraries again and checks them against web/players.sha256.
 //
 // # Metrics
 //
@@ -71,7 +80,8 @@
 // GET /v1/streams lists live.StreamInfo (tracks with their codecs,
 // bitrates, publisher, subscribers by protocol); GET
 // /v1/streams/{app}/{name} one of them; GET /v1/sessions lists
-// live.SessionInfo; POST /v1/kick with {"id": N} ends a session, with
+// live.SessionInfo; both add "uptime", in seconds by the server's clock;
+// POST /v1/kick with {"id": N} ends a session, with
 // {"app": A, "name": N} a stream's publisher; POST /v1/drain starts
 // Options.Drain. With Options.Token set, every /v1/ request needs
 // "Authorization: Bearer TOKEN". A tcUrl's query string, where clients put

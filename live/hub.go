@@ -600,3 +600,19 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 
 // forceWait bounds how long Shutdown waits for sessions after forcing them.
 const forceWait = time.Second
+
+// Authorize admits a viewer that is not a subscription of its own (an HLS
+// viewer: one subscription serves every viewer of a stream, each of which
+// is authorized on its own): it checks the names and asks
+// Config.Hooks.Authorize about s as a play, and returns the key s attaches
+// to (the hook may rename it) or the refusal (ErrBadName, a DeniedError).
+// s.App and s.Stream name what the viewer asked for; Authorize sets Kind
+// and Key. No session is recorded: the caller's subscription is one.
+func (h *Hub) Authorize(ctx context.Context, s *Session) (Key, error) {
+	if h.closed.Load() {
+		return Key{}, ErrShutdown
+	}
+	s.Kind = rtmp.KindPlay
+	s.Key = Key{App: s.App, Name: s.Stream}
+	return h.admit(ctx, s)
+}
