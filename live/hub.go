@@ -451,6 +451,47 @@ func (h *Hub) Streams() []StreamInfo {
 	return out
 }
 
+// DataFrame returns the data frame that the publisher of k keeps for late
+// subscribers under handler (the name after "@setDataFrame", or
+// "onMetaData" for a bare onMetaData): the packet subscribers get, its
+// payload the unwrapped data message (handler, values...). It reports
+// false when k is not published or keeps no frame of that name. The
+// packet is shared: read it, never change it.
+func (h *Hub) DataFrame(k Key, handler string) (*Packet, bool) {
+	h.mu.Lock()
+	st := h.streams[k]
+	h.mu.Unlock()
+	if st == nil {
+		return nil, false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pub == nil {
+		return nil, false
+	}
+	if i := slices.Index(st.frameNames, handler); i >= 0 {
+		return st.frames[i], true
+	}
+	return nil, false
+}
+
+// DataFrameNames returns the handler names of the data frames the
+// publisher of k keeps, in the order they were first set.
+func (h *Hub) DataFrameNames(k Key) []string {
+	h.mu.Lock()
+	st := h.streams[k]
+	h.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pub == nil {
+		return nil
+	}
+	return slices.Clone(st.frameNames)
+}
+
 // SessionInfo is a snapshot of one session the hub took.
 type SessionInfo struct {
 	*Session

@@ -158,9 +158,9 @@ func New(cfg *Config, o Options) (*Server, error) {
 	s.mux.Handle("/metrics", s.api)
 	s.mux.Handle("/v1/", s.api)
 	// Everything else: HTTP-FLV and WebSocket-FLV at /APP/STREAM.flv, HLS
-	// at /APP/STREAM/index.m3u8 (and later the status page, through the
-	// same dispatcher).
-	root := &httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: s.log})}
+	// at /APP/STREAM/index.m3u8 and the status page at /, through the same
+	// dispatcher.
+	root := &httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: s.log}), Page: httpapi.NewPage()}
 	if cfg.HLS.Enabled {
 		if s.hls, err = hls.NewServer(s.hub, cfg.HLS.options(s.log)); err != nil {
 			return nil, err
