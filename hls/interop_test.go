@@ -2,8 +2,6 @@ package hls
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -69,10 +67,10 @@ func TestInteropCodecs(t *testing.T) {
 			if err := pub.Wait(30 * time.Second); err != nil {
 				t.Fatalf("publisher: %v\n%s", err, pub.Output)
 			}
-			got := hashFile(t, out)
-			want := packets(t, ff, src, c.srcFilter)
-			samePackets(t, want, got)
-			t.Logf("%s: master CODECS=%s; %d playlist polls checked; %d packets equal", name, codecs, polls, count(got))
+			got := interop.FrameMD5Streams(t, out)
+			want := interop.FileStreams(t, ff, src, c.srcFilter)
+			interop.SameStreams(t, want, got, "HLS")
+			t.Logf("%s: master CODECS=%s; %d playlist polls checked; %d packets equal", name, codecs, polls, got.Count())
 		})
 	}
 }
@@ -160,84 +158,6 @@ func (e *env) pollUntil(t *testing.T, name string, p *interop.Process, d time.Du
 	}
 }
 
-// pkt is a packet as framemd5 gives it, without its times.
-type pkt struct{ size, hash string }
-
-// packets returns a file's packets with data, video streams first, by
-// stream.
-func packets(t *testing.T, ff interop.Tool, file, bsf string) map[int][]pkt {
-	t.Helper()
-	args := []string{"-hide_banner", "-loglevel", "error", "-i", file, "-map", "0:v?", "-map", "0:a?", "-c", "copy"}
-	if bsf != "" {
-		args = append(args, "-bsf:v", bsf)
-	}
-	out := interop.Run(t, 2*time.Minute, ff, append(args, "-f", "framemd5", "-")...)
-	return parseMD5(t, interop.Lines(out))
-}
-
-func hashFile(t *testing.T, path string) map[int][]pkt {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parseMD5(t, interop.Lines(b))
-}
-
-func parseMD5(t *testing.T, lines []string) map[int][]pkt {
-	out := map[int][]pkt{}
-	for _, l := range interop.WithData(lines) {
-		if strings.HasPrefix(l, "#") {
-			continue
-		}
-		f := strings.Split(l, ",")
-		if len(f) < 6 {
-			t.Fatalf("framemd5 line %q", l)
-		}
-		var s int
-		fmt.Sscan(strings.TrimSpace(f[0]), &s)
-		out[s] = append(out[s], pkt{strings.TrimSpace(f[4]), strings.TrimSpace(f[5])})
-	}
-	return out
-}
-
-func count(m map[int][]pkt) int {
-	n := 0
-	for _, ps := range m {
-		n += len(ps)
-	}
-	return n
-}
-
-// samePackets wants each source stream's packets, all of them in order, as
-// one stream of got (matched by the first packet), and no other stream.
-func samePackets(t *testing.T, want, got map[int][]pkt) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%d streams read over HLS, %d in the source", len(got), len(want))
-	}
-	used := map[int]bool{}
-	for ws, wp := range want {
-		match := -1
-		for gs, gp := range got {
-			if !used[gs] && len(gp) > 0 && len(wp) > 0 && gp[0] == wp[0] {
-				match = gs
-			}
-		}
-		if match < 0 {
-			t.Fatalf("no stream read over HLS starts with source stream %d's first packet %v", ws, wp[0])
-		}
-		used[match] = true
-		if gp := got[match]; !slices.Equal(gp, wp) {
-			i := 0
-			for i < len(gp) && i < len(wp) && gp[i] == wp[i] {
-				i++
-			}
-			t.Fatalf("stream %d: %d packets over HLS, %d in the source; first difference at %d", ws, len(gp), len(wp), i)
-		}
-	}
-}
-
 // FFmpeg 9 publishes a multitrack stream (H.264 and HEVC video, AAC and
 // Opus audio, Enhanced RTMP v2): the master playlist has two variants,
 // each with its resolution and codecs, and two audio renditions in one
@@ -272,18 +192,18 @@ func TestInteropMultitrack(t *testing.T) {
 	if err := pub.Wait(30 * time.Second); err != nil {
 		t.Fatalf("publisher: %v\n%s", err, pub.Output)
 	}
-	want := packets(t, ff, src, "")
+	want := interop.FileStreams(t, ff, src, "")
 	if len(want) != 4 {
 		t.Fatalf("the source has %d streams", len(want))
 	}
-	got := hashFile(t, all)
-	samePackets(t, want, got)
+	got := interop.FrameMD5Streams(t, all)
+	interop.SameStreams(t, want, got, "HLS")
 	// Each variant's playlist alone, after the end: a player that picked
 	// one rendition gets all of its packets.
 	for _, u := range []string{m.variants[0].uri, m.variants[1].uri, m.media[0]["URI"], m.media[1]["URI"]} {
 		out := filepath.Join(dir, strings.TrimSuffix(u, ".m3u8")+".md5")
 		interop.Run(t, time.Minute, ff, strings.Fields("-hide_banner -loglevel error -i "+e.base+"/live/mt/"+u+" -map 0 -c copy -f framemd5 "+out)...)
-		one := hashFile(t, out)
+		one := interop.FrameMD5Streams(t, out)
 		if len(one) != 1 {
 			t.Fatalf("%s: %d streams", u, len(one))
 		}
@@ -297,5 +217,5 @@ func TestInteropMultitrack(t *testing.T) {
 			t.Fatalf("%s: its %d packets are not one of the source's streams", u, len(one[0]))
 		}
 	}
-	t.Logf("multitrack: 2 variants, 2 audio renditions; %d playlist polls checked; %d packets equal over the master, and each playlist alone", polls, count(got))
+	t.Logf("multitrack: 2 variants, 2 audio renditions; %d playlist polls checked; %d packets equal over the master, and each playlist alone", polls, got.Count())
 }
