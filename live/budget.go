@@ -3,12 +3,16 @@ package live
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // minFatBacklog is the smallest backlog a player is closed for when the
 // memory budget is exhausted: a player that keeps up holds a merge window's
 // worth of its stream, far less.
 const minFatBacklog = 512 << 10
+
+// reclaimEvery spaces the reclaims: a packet interval at 100 fps.
+const reclaimEvery = 10 * time.Millisecond
 
 // reclaim brings the memory budget back to 7/8 of its limit by closing the
 // players with the largest backlogs (Config.Budget): the largest first,
@@ -17,10 +21,20 @@ const minFatBacklog = 512 << 10
 //
 // A publishing goroutine that finds the budget over its limit calls it
 // once it holds no lock; one reclaim runs at a time, the others go on.
+// After a scan that found nothing to close (the budget may be over for
+// what no player holds), the next waits reclaimEvery: scanning at each
+// packet would only cost.
 func (h *Hub) reclaim() {
 	b := h.cfg.Budget
 	excess := b.Excess(7)
-	if excess <= 0 || !h.reclaiming.CompareAndSwap(false, true) {
+	if excess <= 0 {
+		return
+	}
+	now := h.now()
+	if f := h.fruitless.Load(); f != 0 && now-f < int64(reclaimEvery) {
+		return
+	}
+	if !h.reclaiming.CompareAndSwap(false, true) {
 		return
 	}
 	defer h.reclaiming.Store(false)
@@ -46,6 +60,11 @@ func (h *Hub) reclaim() {
 		}
 		st.mu.Unlock()
 	}
+	if len(fats) == 0 {
+		h.fruitless.Store(max(now, 1))
+		return
+	}
+	h.fruitless.Store(0)
 	slices.SortFunc(fats, func(a, b fat) int {
 		if c := cmp.Compare(b.n, a.n); c != 0 {
 			return c
