@@ -347,17 +347,25 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // Root dispatches the paths of the HTTP listener that no fixed route
 // (/metrics, /healthz, /v1/) takes: mount it at "/". A path ending in .flv
-// goes to FLV; the others answer 404 until their handlers exist (HLS at
-// /APP/STREAM/index.m3u8, the status page at /). A nil handler is not
-// served. Root is safe for concurrent use once set up.
+// goes to FLV; exactly the paths Page serves ("/" and its assets) to Page,
+// so that no stream path is shadowed; any other path under /APP/STREAM/
+// (/APP/STREAM/index.m3u8 and the playlists and segments it names) to HLS;
+// the others answer 404. A nil handler is not served. Root is safe for
+// concurrent use once set up.
 type Root struct {
-	FLV http.Handler
+	FLV  http.Handler
+	HLS  http.Handler
+	Page *Page
 }
 
 func (rt *Root) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case rt.FLV != nil && strings.HasSuffix(p, ".flv"):
 		rt.FLV.ServeHTTP(w, r)
+	case rt.Page != nil && rt.Page.Serves(p):
+		rt.Page.ServeHTTP(w, r)
+	case rt.HLS != nil && strings.Count(p, "/") >= 3:
+		rt.HLS.ServeHTTP(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -100,6 +100,7 @@ live:
   forward_undeclared: true
   merge_window: 35ms
   merge_bytes: 64KiB
+hls: {enabled: false, part: 300ms, segment: 3s, segments: 5, idle: 1m, max_blocked: 50}
 apps:
   default:
     publish_keys: [pub-key-1]
