@@ -2,6 +2,7 @@ package rtmp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -26,10 +27,13 @@ const (
 
 // Defaults for ConnConfig fields left zero.
 const (
-	DefaultReadTimeout   = 30 * time.Second
-	DefaultWriteTimeout  = 30 * time.Second
-	DefaultWindowAckSize = 2_500_000
-	DefaultChunkSize     = 4096
+	DefaultReadTimeout  = 30 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+	// DefaultControlWriteTimeout bounds the answers the reading goroutine
+	// writes itself (acknowledgements, ping responses).
+	DefaultControlWriteTimeout = 2 * time.Second
+	DefaultWindowAckSize       = 2_500_000
+	DefaultChunkSize           = 4096
 )
 
 // ConnConfig configures a Conn. The zero value uses the defaults above and
@@ -39,6 +43,14 @@ type ConnConfig struct {
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each flush; negative means none.
 	WriteTimeout time.Duration
+	// ControlWriteTimeout bounds each answer the reading goroutine writes
+	// on its own (Acknowledgement, PingResponse, Window Acknowledgement
+	// Size): a peer that sends but never reads (a publisher whose socket
+	// stopped draining) fills its receive window, that write blocks, and
+	// the read fails with ErrPeerNotReading after this long rather than
+	// the connection staying open. Default DefaultControlWriteTimeout
+	// (2 s); negative means WriteTimeout's bound.
+	ControlWriteTimeout time.Duration
 	// Reader sets the chunk reader's limits (message size, chunk streams,
 	// chunk size ceiling, buffered bytes).
 	Reader chunk.ReaderConfig
@@ -55,6 +67,21 @@ func (c *ConnConfig) readTimeout() time.Duration {
 	}
 	return c.ReadTimeout
 }
+
+func (c *ConnConfig) controlWriteTimeout() time.Duration {
+	switch {
+	case c == nil || c.ControlWriteTimeout == 0:
+		return DefaultControlWriteTimeout
+	case c.ControlWriteTimeout < 0:
+		return c.writeTimeout()
+	}
+	return c.ControlWriteTimeout
+}
+
+// ErrPeerNotReading is the error (wrapped, with the write's own timeout
+// error) of a connection whose peer did not take an answer of the reading
+// goroutine within ConnConfig.ControlWriteTimeout.
+var ErrPeerNotReading = errors.New("rtmp: the peer reads nothing: a control write blocked")
 
 func (c *ConnConfig) writeTimeout() time.Duration {
 	switch {
@@ -85,9 +112,12 @@ type Conn struct {
 	ackWindow uint32 // the peer's Window Acknowledgement Size
 	lastAck   uint64 // BytesRead at the last Acknowledgement sent
 	ackDue    bool   // an Acknowledgement waits for the end of the read batch
-	bw        uint32 // the limit Set Peer Bandwidth imposes on us
-	bwLimit   message.LimitType
-	haveBW    bool
+	// flushDue: answers of the reader (ping responses) are buffered and
+	// wait for the end of the read batch to be flushed.
+	flushDue bool
+	bw       uint32 // the limit Set Peer Bandwidth imposes on us
+	bwLimit  message.LimitType
+	haveBW   bool
 	// readDeadline (Unix ns, 0 for none), when set, overrides ReadTimeout.
 	// Atomic: a closing goroutine sets it while the reader runs.
 	readDeadline atomic.Int64
@@ -245,7 +275,14 @@ func (c *Conn) ReadMessage() (chunk.Message, error) {
 	if err := c.control(m); err != nil {
 		return m, err
 	}
-	return m, c.maybeAck()
+	if err := c.maybeAck(); err != nil {
+		return m, err
+	}
+	if c.flushDue && c.r.Buffered() == 0 {
+		// The end of a read batch: the answers go out now, once.
+		return m, c.sendAck()
+	}
+	return m, nil
 }
 
 // Detach hands the payload of the last message read to the caller.
@@ -305,7 +342,10 @@ func (c *Conn) control(m chunk.Message) error {
 			return err
 		}
 		if ev.Event == message.EventPingRequest {
-			return c.writeControl(message.NewPingResponse(ev.Timestamp))
+			// Buffered, flushed at the end of the read batch: a peer
+			// that sends pings back to back gets one write per batch,
+			// not one per ping.
+			return c.answer(message.NewPingResponse(ev.Timestamp))
 		}
 	}
 	return nil
@@ -329,16 +369,41 @@ func (c *Conn) maybeAck() error {
 	return nil
 }
 
-// sendAck sends the Acknowledgement that is due, if any. The sequence
-// number is the byte count so far, modulo 2^32.
+// sendAck sends the Acknowledgement that is due, if any, and flushes the
+// answers buffered during the read batch. The sequence number is the byte
+// count so far, modulo 2^32.
 func (c *Conn) sendAck() error {
-	if !c.ackDue {
+	if c.ackDue {
+		c.ackDue = false
+		n := c.r.BytesRead()
+		c.lastAck = n
+		if err := c.answer(message.Acknowledgement{SequenceNumber: uint32(n)}); err != nil {
+			return err
+		}
+	}
+	if !c.flushDue {
 		return nil
 	}
-	c.ackDue = false
-	n := c.r.BytesRead()
-	c.lastAck = n
-	return c.writeControl(message.Acknowledgement{SequenceNumber: uint32(n)})
+	c.flushDue = false
+	if !c.wmu.TryLock() {
+		return nil // the writer holding it flushes what is buffered
+	}
+	err := c.flushControlLocked()
+	c.unlockWrite()
+	return err
+}
+
+// answer buffers a control message of the reading goroutine's (see
+// writeControl) for sendAck to flush at the end of the read batch.
+func (c *Conn) answer(m message.Message) error {
+	if !c.wmu.TryLock() {
+		c.queueControl(m)
+		return nil
+	}
+	err := c.writeLocked(CSIDControl, 0, 0, m)
+	c.wmu.Unlock()
+	c.flushDue = true
+	return err
 }
 
 // writeControl writes a control message on chunk stream 2 and flushes.
@@ -353,10 +418,34 @@ func (c *Conn) writeControl(m message.Message) error {
 	}
 	err := c.writeLocked(CSIDControl, 0, 0, m)
 	if err == nil {
-		err = c.flushLocked()
+		err = c.flushControlLocked()
 	}
 	c.unlockWrite()
 	return err
+}
+
+// flushControlLocked flushes an answer of the reading goroutine within
+// ControlWriteTimeout. The caller holds wmu.
+func (c *Conn) flushControlLocked() error {
+	if c.werr != nil {
+		return c.werr
+	}
+	c.writePendingLocked()
+	if d := c.cfg.controlWriteTimeout(); d > 0 {
+		// A shorter deadline than the writers', for this flush only.
+		prev := c.wdeadline
+		c.nc.SetWriteDeadline(time.Now().Add(d))
+		if err := c.w.Flush(); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("%w for %v: %w", ErrPeerNotReading, d, err)
+			}
+			return c.failWrite(err)
+		}
+		c.nc.SetWriteDeadline(prev)
+		return nil
+	}
+	return c.flushLocked()
 }
 
 // maxPendingControl bounds the control messages queued behind a writer;

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ertmp/rtmp/chunk"
 )
@@ -51,6 +52,9 @@ const (
 	ReasonServerShutdown
 	// ReasonInternalError: serving the connection panicked.
 	ReasonInternalError
+	// ReasonMemoryBudget: the server's memory budget (Server.Budget)
+	// refused the buffer of a message the peer sent.
+	ReasonMemoryBudget
 )
 
 var closeReasonNames = [...]string{
@@ -65,6 +69,7 @@ var closeReasonNames = [...]string{
 	ReasonClientClosed:      "client closed before request",
 	ReasonServerShutdown:    "server shutdown",
 	ReasonInternalError:     "internal error",
+	ReasonMemoryBudget:      "memory budget",
 }
 
 func (r CloseReason) String() string {
@@ -108,6 +113,8 @@ func (c *serverConn) closeReason(err error, handshake bool) CloseReason {
 		return ReasonServerShutdown
 	case errors.Is(err, chunk.ErrMessageTooLarge):
 		return ReasonMessageTooLarge
+	case errors.Is(err, chunk.ErrBudget):
+		return ReasonMemoryBudget
 	case errors.As(err, &ne) && ne.Timeout():
 		if handshake {
 			return ReasonHandshakeTimeout
@@ -119,7 +126,9 @@ func (c *serverConn) closeReason(err error, handshake bool) CloseReason {
 	case handshake:
 		return ReasonHandshakeFailed
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return ReasonClientClosed // in the middle of a message
+		// Cut inside a message (a chunk, or a command that does not
+		// decode whole): the stream is broken, not closed.
+		return ReasonProtocolError
 	}
 	return ReasonProtocolError
 }
@@ -142,7 +151,7 @@ func (s *Server) reportClose(info ConnInfo) {
 		attrs = append(attrs, "refusals_not_logged", n)
 	}
 	if info.Err != nil {
-		attrs = append(attrs, "err", info.Err.Error())
+		attrs = append(attrs, "err", logString(info.Err.Error()))
 	}
 	s.logger().Info("rtmp: connection closed before publish or play", attrs...)
 }
@@ -192,4 +201,36 @@ func (c *countingRW) Write(p []byte) (int, error) {
 	n, err := c.rw.Write(p)
 	c.w += uint64(n)
 	return n, err
+}
+
+// Bounds on a peer's strings (stream and method names, apps) that the
+// server repeats: MaxEchoLength in what it sends back (onFCPublish and
+// onStatus descriptions), maxLogLength in its log lines.
+const (
+	MaxEchoLength = 256
+	maxLogLength  = 512
+)
+
+// echoString is s as the server repeats it to the peer: at most
+// MaxEchoLength bytes, cut on a character boundary, "..." marking a cut.
+func echoString(s string) string { return cutString(s, MaxEchoLength) }
+
+// logString is a peer's string (or an error that may quote one) as a log
+// line shows it: at most maxLogLength bytes, control and invalid bytes
+// escaped, "..." marking a cut.
+func logString(s string) string {
+	s = cutString(s, maxLogLength)
+	q := strconv.QuoteToGraphic(s)
+	return q[1 : len(q)-1]
+}
+
+func cutString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - 3
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "..."
 }

@@ -432,7 +432,7 @@ func (c *serverConn) endStream(ns *netStream) (*netStream, inItem) {
 	}
 	c.forget(ns)
 	if ns.req.Kind == KindPublish && c.accepted(ns) {
-		c.sendStatus(ns.id, ns.req.amf3, message.LevelStatus, message.CodeUnpublishSuccess, ns.req.StreamName+" is now unpublished", nil)
+		c.sendStatus(ns.id, ns.req.amf3, message.LevelStatus, message.CodeUnpublishSuccess, echoString(ns.req.StreamName)+" is now unpublished", nil)
 	}
 	return ns, inItem{eof: true}
 }

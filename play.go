@@ -116,9 +116,9 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 	}
 	conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
 	if r.Reset {
-		p.status("status", message.CodePlayReset, "Playing and resetting "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+		p.status("status", message.CodePlayReset, "Playing and resetting "+echoString(r.StreamName)+".", amf0.Object{{Key: "details", Value: echoString(r.StreamName)}})
 	}
-	p.status("status", message.CodePlayStart, "Started playing "+r.StreamName+".", amf0.Object{{Key: "details", Value: r.StreamName}})
+	p.status("status", message.CodePlayStart, "Started playing "+echoString(r.StreamName)+".", amf0.Object{{Key: "details", Value: echoString(r.StreamName)}})
 	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.RtmpSampleAccess, true, true}})
 	conn.Write(CSIDData, r.StreamID, 0, message.Data{Values: []amf0.Value{message.NameOnStatus, message.Status{Code: message.CodeDataStart}.Object()}})
 	if err := conn.Flush(); err != nil {
@@ -309,10 +309,10 @@ func (p *PlaySession) NotifyPause(paused bool) error {
 	}
 	if paused {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", message.CodePauseNotify, "Paused "+p.req.StreamName+".", nil)
+		p.status("status", message.CodePauseNotify, "Paused "+echoString(p.req.StreamName)+".", nil)
 	} else {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-		p.status("status", message.CodeUnpauseNotify, "Unpaused "+p.req.StreamName+".", nil)
+		p.status("status", message.CodeUnpauseNotify, "Unpaused "+echoString(p.req.StreamName)+".", nil)
 	}
 	return p.conn.Flush()
 }
@@ -326,7 +326,7 @@ func (p *PlaySession) NotifySeek(ms float64) error {
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
 	p.status("status", message.CodeSeekNotify, "Seeking to "+formatMillis(ms)+".", nil)
-	p.status("status", message.CodePlayStart, "Started playing "+p.req.StreamName+".", nil)
+	p.status("status", message.CodePlayStart, "Started playing "+echoString(p.req.StreamName)+".", nil)
 	return p.conn.Flush()
 }
 
@@ -337,7 +337,7 @@ func (p *PlaySession) NotifyPublish() error {
 		return ErrSessionClosed
 	}
 	p.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(p.streamID))
-	p.status("status", message.CodePlayPublishNotify, p.req.StreamName+" is now published.", nil)
+	p.status("status", message.CodePlayPublishNotify, echoString(p.req.StreamName)+" is now published.", nil)
 	return p.conn.Flush()
 }
 
@@ -349,7 +349,7 @@ func (p *PlaySession) NotifyUnpublish() error {
 	if p.closed.Load() {
 		return ErrSessionClosed
 	}
-	p.status("status", message.CodePlayUnpublishNotify, p.req.StreamName+" is now unpublished.", nil)
+	p.status("status", message.CodePlayUnpublishNotify, echoString(p.req.StreamName)+" is now unpublished.", nil)
 	return p.conn.Flush()
 }
 
@@ -361,7 +361,7 @@ func (p *PlaySession) NotifyUnpublish() error {
 func (p *PlaySession) Close() error {
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", message.CodePlayStop, "Stopped playing "+p.req.StreamName+".", nil)
+		p.status("status", message.CodePlayStop, "Stopped playing "+echoString(p.req.StreamName)+".", nil)
 	}, true)
 }
 

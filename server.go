@@ -95,6 +95,16 @@ type Server struct {
 	// Logger receives connection errors; nil means slog.Default().
 	Logger *slog.Logger
 
+	// Budget, when set, is the server-wide memory account its
+	// connections' chunk readers charge their reassembly buffers to (see
+	// MemoryBudget; Conn.Reader.Budget, when set, takes precedence). A
+	// live server shares it with its hub (live.Config.Budget), which
+	// charges GOP caches, player queues and kept frames. A message whose
+	// buffer the budget refuses ends its connection with chunk.ErrBudget
+	// (before publish or play, ReasonMemoryBudget). Nil: no server-wide
+	// account; each connection is still bounded by Conn.Reader.
+	Budget *MemoryBudget
+
 	// MaxConns bounds the connections open at once, MaxConnsPerIP those
 	// from one IP address. A connection over either is closed as soon as it
 	// is accepted, before the handshake, with ReasonTooManyConns or
@@ -611,6 +621,15 @@ func (c *serverConn) serve() {
 	}()
 	defer c.srv.untrackConn(c)
 	defer c.release()
+	defer func() {
+		// The chunk reader's buffers go back to the budget once nobody
+		// reads (after a panic the reader may be held: its share stays
+		// counted rather than racing with it).
+		if c.conn != nil && c.rmu.TryLock() {
+			c.conn.r.ReleaseBudget()
+			c.rmu.Unlock()
+		}
+	}()
 	defer c.nc.Close()
 	defer func() {
 		// A panic in one connection closes that connection only.
@@ -632,6 +651,9 @@ func (c *serverConn) serve() {
 	c.base.Handshake = hs
 	c.nc.SetDeadline(time.Time{})
 	cc := s.Conn
+	if cc.Reader.Budget == nil && s.Budget != nil {
+		cc.Reader.Budget = s.Budget
+	}
 	if cc.Reader.BufferSize <= 0 {
 		// Small until the connection carries a publisher (liftLimits).
 		cc.Reader.BufferSize = requestReadBuffer

@@ -99,7 +99,7 @@ func (c *serverConn) command(m chunk.Message, cmd message.Command) (to *netStrea
 	sid := m.StreamID
 	if !c.connected {
 		if cmd.Name != message.NameConnect {
-			return nil, inItem{}, nil, fmt.Errorf("%w: %q before connect", ErrProtocol, cmd.Name)
+			return nil, inItem{}, nil, fmt.Errorf("%w: %q before connect", ErrProtocol, echoString(cmd.Name))
 		}
 		k, err := message.ParseConnect(cmd)
 		if err != nil {
@@ -128,7 +128,7 @@ func (c *serverConn) command(m chunk.Message, cmd message.Command) (to *netStrea
 	case message.NameFCPublish:
 		// onFCPublish, as FMS and common servers send, then _result.
 		fc, _ := message.ParseFCPublish(cmd)
-		c.send(amf3, message.NewOnFCPublish(message.CodePublishStart, fc.Name))
+		c.send(amf3, message.NewOnFCPublish(message.CodePublishStart, echoString(fc.Name)))
 		c.replyIf(amf3, tx)
 	case message.NameFCUnpublish:
 		c.replyIf(amf3, tx)
@@ -180,7 +180,7 @@ func (c *serverConn) command(m chunk.Message, cmd message.Command) (to *netStrea
 		// Commands of a NetStream that is playing.
 		ns := c.stream(sid)
 		if ns == nil {
-			c.sendStatus(sid, amf3, message.LevelError, message.CodeStreamFailed, fmt.Sprintf("%s on stream %d, which plays nothing", cmd.Name, sid), nil)
+			c.sendStatus(sid, amf3, message.LevelError, message.CodeStreamFailed, fmt.Sprintf("%s on stream %d, which plays nothing", echoString(cmd.Name), sid), nil)
 			break
 		}
 		return ns, inItem{m: c.detach(m)}, nil, nil
@@ -194,7 +194,7 @@ func (c *serverConn) command(m chunk.Message, cmd message.Command) (to *netStrea
 		if tx != 0 && (!c.srv.HandleCalls || ns == nil || !c.accepted(ns)) {
 			// A call nobody handles: answer _error so the caller's
 			// responder is not left waiting.
-			c.send(amf3, message.NewErrorResult(tx, nil, message.NewStatus(message.LevelError, message.CodeCallFailed, "unknown method "+cmd.Name).Object()))
+			c.send(amf3, message.NewErrorResult(tx, nil, message.NewStatus(message.LevelError, message.CodeCallFailed, "unknown method "+echoString(cmd.Name)).Object()))
 			break
 		}
 		if ns != nil {
@@ -267,7 +267,7 @@ func (c *serverConn) openStream(m chunk.Message, cmd message.Command) (to *netSt
 		if c.srv.HandleCalls && c.accepted(ns) {
 			return ns, inItem{m: c.detach(m)}, nil, nil
 		}
-		c.sendStatus(sid, amf3, message.LevelError, code, fmt.Sprintf("stream %d is already in use (%s %s)", sid, ns.req.Kind, ns.req.StreamName), nil)
+		c.sendStatus(sid, amf3, message.LevelError, code, fmt.Sprintf("stream %d is already in use (%s %s)", sid, ns.req.Kind, echoString(ns.req.StreamName)), nil)
 		return nil, inItem{}, nil, nil
 	}
 	r := c.newRequest(kind, sid, amf3)

@@ -265,7 +265,7 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, ns: r.ns, streamID: r.StreamID, amf3: r.amf3}}
 	r.c.attach(r.ns, ps) // before anything is sent: see AcceptPlay
 	ps.conn.Write(CSIDControl, 0, 0, message.NewStreamBegin(r.StreamID))
-	ps.status("status", message.CodePublishStart, r.StreamName+" is now published", amf0.Object{{Key: "details", Value: r.StreamName}})
+	ps.status("status", message.CodePublishStart, echoString(r.StreamName)+" is now published", amf0.Object{{Key: "details", Value: echoString(r.StreamName)}})
 	if err := ps.conn.Flush(); err != nil {
 		return nil, err
 	}
@@ -415,7 +415,7 @@ func (p *PublishSession) Close() error {
 	}
 	return p.closeWith(func() {
 		p.conn.Write(CSIDControl, 0, 0, message.NewStreamEOF(p.streamID))
-		p.status("status", message.CodeUnpublishSuccess, p.req.StreamName+" is now unpublished", nil)
+		p.status("status", message.CodeUnpublishSuccess, echoString(p.req.StreamName)+" is now unpublished", nil)
 	}, true)
 }
 

@@ -18,6 +18,10 @@ var (
 	// ErrBufferLimit: the partial messages of all chunk streams together
 	// would need more memory than ReaderConfig.MaxBuffered allows.
 	ErrBufferLimit = errors.New("partial messages exceed buffer limit")
+	// ErrBudget: the memory budget shared by many Readers
+	// (ReaderConfig.Budget, a server's) refused the buffer of a large
+	// message.
+	ErrBudget = errors.New("memory budget exhausted")
 	// ErrNoPreviousHeader: a type 2 or 3 chunk arrived on a chunk stream that
 	// has had no type 0 chunk; §5.3.1.2.1 says type 0 "MUST be used at the
 	// start of a chunk stream".

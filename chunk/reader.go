@@ -66,6 +66,14 @@ type ReaderConfig struct {
 	// plus interleaved smaller ones.
 	MaxBuffered int
 
+	// Budget, when set, is a memory account shared by many Readers (a
+	// server's, see Budget): every byte the Reader holds in message
+	// buffers and slabs is charged to it, and released when the Reader
+	// lets go of it (Detach hands it to the caller, ReleaseBudget at the
+	// end). Buffers of at most SmallAlloc bytes are always granted; a
+	// larger growth the budget refuses fails with ErrBudget.
+	Budget Budget
+
 	// BufferSize is the size of the bufio.Reader wrapped around the source.
 	// If the source already is a *bufio.Reader at least this large, it is
 	// used as is. Default DefaultReadBufferSize (32 KiB).
@@ -88,6 +96,25 @@ func (c *ReaderConfig) normalize() {
 	if c.BufferSize <= 0 {
 		c.BufferSize = DefaultReadBufferSize
 	}
+}
+
+// SmallAlloc is the largest buffer growth a Reader takes from its Budget
+// without asking: slabs and the first initialAlloc bytes of a message. The
+// per-connection bound (MaxBuffered) and connection limits bound these; the
+// budget decides about larger ones, which only large messages need.
+const SmallAlloc = initialAlloc
+
+// Budget is a memory account shared by Readers (and, in a server, by
+// whatever else keeps what peers send). Implementations are safe for
+// concurrent use; rtmp.MemoryBudget is one.
+type Budget interface {
+	// Reserve charges n bytes if the account grants them and reports
+	// whether it did.
+	Reserve(n int) bool
+	// Charge charges n bytes unconditionally.
+	Charge(n int)
+	// Release gives back n bytes charged before.
+	Release(n int)
 }
 
 // stream is the receive state of one chunk stream. Owned by the Reader's
@@ -163,6 +190,16 @@ func NewReader(rd io.Reader, cfg *ReaderConfig) *Reader {
 // source, chunk headers included: the sequence number for Acknowledgement
 // (§5.4.3). Bytes read ahead into the buffer are not counted until used.
 func (r *Reader) BytesRead() uint64 { return r.nread }
+
+// Buffered returns the number of bytes received from the source and not
+// yet consumed: 0 at the end of a batch of inbound messages.
+func (r *Reader) Buffered() int {
+	n := r.br.Buffered()
+	if p, ok := r.src.(*prefixReader); ok {
+		n += len(p.rest) // carried over by SetBufferSize
+	}
+	return n
+}
 
 // ChunkSize returns the current maximum chunk size of the peer.
 func (r *Reader) ChunkSize() uint32 { return r.chunkSize }
@@ -277,7 +314,7 @@ func (r *Reader) Detach() []byte {
 	r.last = nil
 	p := s.buf
 	if !s.slab {
-		r.held -= cap(p)
+		r.unhold(cap(p))
 	}
 	s.buf, s.slab = nil, false
 	return p[:len(p):len(p)]
@@ -482,22 +519,25 @@ func (r *Reader) readHeader(b0 uint8) (*stream, error) {
 // nothing wastes that much of a slab).
 func (r *Reader) carve(s *stream) error {
 	if s.buf != nil {
-		r.held -= cap(s.buf) // a buffer of its own, kept for reuse: not needed
+		r.unhold(cap(s.buf)) // a buffer of its own, kept for reuse: not needed
 		s.buf = nil
 	}
 	n := int(s.length)
 	if len(r.slab) < n {
-		r.held -= r.slabLen // what is left of it goes with its payloads
 		size := min(max(2*r.slabLen, firstSlab), slabSize)
 		size = max(size, n)
+		r.unhold(r.slabLen) // what is left of it goes with its payloads
+		r.slab, r.slabLen = nil, 0
 		if r.held+size > r.cfg.MaxBuffered {
 			r.reclaim()
 			if r.held+size > r.cfg.MaxBuffered {
 				return fmt.Errorf("%w: need %d more bytes, %d of %d held", ErrBufferLimit, size, r.held, r.cfg.MaxBuffered)
 			}
 		}
+		if err := r.hold(size); err != nil {
+			return err
+		}
 		r.slab, r.slabLen = make([]byte, size), size
-		r.held += size
 	}
 	s.buf = r.slab[:0:n]
 	s.slab = true
@@ -594,11 +634,54 @@ func (r *Reader) grow(s *stream) error {
 			return fmt.Errorf("%w: need %d more bytes, %d of %d held", ErrBufferLimit, more, r.held, r.cfg.MaxBuffered)
 		}
 	}
+	if err := r.hold(more); err != nil {
+		return fmt.Errorf("message of %d bytes: %w", s.length, err)
+	}
 	nb := make([]byte, len(s.buf), c)
 	copy(nb, s.buf)
 	s.buf = nb
-	r.held += more
 	return nil
+}
+
+// hold counts n more bytes held, charged to the budget: at most SmallAlloc
+// at once is granted without asking, more only if the budget grants it.
+func (r *Reader) hold(n int) error {
+	if b := r.cfg.Budget; b != nil && n > 0 {
+		if n <= SmallAlloc {
+			b.Charge(n)
+		} else if !b.Reserve(n) {
+			return fmt.Errorf("%w: %d more bytes refused", ErrBudget, n)
+		}
+	}
+	r.held += n
+	return nil
+}
+
+// unhold counts n bytes no longer held, released to the budget.
+func (r *Reader) unhold(n int) {
+	r.held -= n
+	if b := r.cfg.Budget; b != nil && n > 0 {
+		b.Release(n)
+	}
+}
+
+// ReleaseBudget gives back to ReaderConfig.Budget everything the Reader
+// holds, and drops its buffers: the owner calls it when done with the
+// Reader (its connection closed). The Reader must not be used after.
+func (r *Reader) ReleaseBudget() {
+	for _, s := range r.low {
+		if s != nil {
+			s.buf, s.slab = nil, false
+		}
+	}
+	for _, s := range r.high {
+		s.buf, s.slab = nil, false
+	}
+	r.slab, r.slabLen = nil, 0
+	r.unhold(r.held)
+	if r.err == nil {
+		r.err = fmt.Errorf("chunk: reader released: %w", ErrBudget)
+	}
 }
 
 // reclaim drops the buffers kept for reuse by chunk streams that have no
@@ -607,7 +690,7 @@ func (r *Reader) reclaim() {
 	drop := func(s *stream) {
 		if s != nil && !s.inProgress && s.buf != nil {
 			if !s.slab {
-				r.held -= cap(s.buf)
+				r.unhold(cap(s.buf))
 			}
 			s.buf, s.slab = nil, false
 		}

@@ -52,6 +52,9 @@ type metrics struct {
 
 	sessionsDesc, playersDesc, streamsDesc, publishedDesc *prometheus.Desc
 	inDesc, outDesc, droppedDesc                          *prometheus.Desc
+	// The hub's memory budget (live.Config.Budget), when it has one.
+	budgetDesc, usedDesc, peakDesc           *prometheus.Desc
+	refusalsDesc, trimsDesc, budgetCloseDesc *prometheus.Desc
 
 	// Guarded by mu.
 	mu sync.Mutex
@@ -102,6 +105,18 @@ func newMetrics(hub func() *live.Hub) *metrics {
 			"Bytes sent on the connections of publish and play sessions (transport bytes after the handshake), by kind and protocol.", []string{"kind", "protocol"}, nil),
 		droppedDesc: prometheus.NewDesc("ertmp_dropped_packets_total",
 			"Packets that subscribers' queue policies skipped because the subscriber fell behind, by protocol.", []string{"protocol"}, nil),
+		budgetDesc: prometheus.NewDesc("ertmp_memory_budget_bytes",
+			"The server-wide memory budget: what peers may make the server keep (reassembly buffers, GOP caches, player queues, kept frames).", nil, nil),
+		usedDesc: prometheus.NewDesc("ertmp_memory_used_bytes",
+			"Bytes charged to the memory budget now.", nil, nil),
+		peakDesc: prometheus.NewDesc("ertmp_memory_used_peak_bytes",
+			"The most bytes charged to the memory budget at once since the start.", nil, nil),
+		refusalsDesc: prometheus.NewDesc("ertmp_memory_budget_refusals_total",
+			"Demands the memory budget refused: large messages (their connection closed), data frames not kept.", nil, nil),
+		trimsDesc: prometheus.NewDesc("ertmp_memory_budget_trims_total",
+			"GOP caches cut to their key frame for the memory budget.", nil, nil),
+		budgetCloseDesc: prometheus.NewDesc("ertmp_memory_budget_closes_total",
+			"Players with the largest backlogs closed for the memory budget.", nil, nil),
 		running:    map[uint64]*tracked{},
 		done:       map[series]totals{},
 		gauges:     map[series]bool{{"publish", "rtmp"}: true, {"play", "rtmp"}: true},
@@ -182,7 +197,8 @@ func (m *metrics) observeHook(hook, outcome string, d time.Duration) {
 
 // Describe implements prometheus.Collector for the scrape-time metrics.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.sessionsDesc, m.playersDesc, m.streamsDesc, m.publishedDesc, m.inDesc, m.outDesc, m.droppedDesc} {
+	for _, d := range []*prometheus.Desc{m.sessionsDesc, m.playersDesc, m.streamsDesc, m.publishedDesc, m.inDesc, m.outDesc, m.droppedDesc,
+		m.budgetDesc, m.usedDesc, m.peakDesc, m.refusalsDesc, m.trimsDesc, m.budgetCloseDesc} {
 		ch <- d
 	}
 }
@@ -195,6 +211,15 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	hub := m.hub()
 	if hub != nil {
 		streams, sessions = hub.Streams(), hub.Sessions()
+		if b := hub.Budget(); b != nil {
+			st := b.Stats()
+			ch <- prometheus.MustNewConstMetric(m.budgetDesc, prometheus.GaugeValue, float64(st.Limit))
+			ch <- prometheus.MustNewConstMetric(m.usedDesc, prometheus.GaugeValue, float64(st.Used))
+			ch <- prometheus.MustNewConstMetric(m.peakDesc, prometheus.GaugeValue, float64(st.Peak))
+			ch <- prometheus.MustNewConstMetric(m.refusalsDesc, prometheus.CounterValue, float64(st.Refused))
+			ch <- prometheus.MustNewConstMetric(m.trimsDesc, prometheus.CounterValue, float64(st.Trimmed))
+			ch <- prometheus.MustNewConstMetric(m.budgetCloseDesc, prometheus.CounterValue, float64(st.Closed))
+		}
 	}
 
 	open := map[series]int{}

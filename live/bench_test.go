@@ -32,7 +32,10 @@ type fanout struct {
 func newFanout(n int) *fanout {
 	f := &fanout{n: n, done: make(chan struct{}), body: avcFrame(false, 1)}
 	f.body = append(f.body, make([]byte, 4096)...)
-	f.h = NewHub(Config{QueueMaxBytes: -1, QueueMaxDelay: -1, SlowConsumerTimeout: -1, GOPMaxPackets: -1, PingInterval: -1})
+	// A memory budget too large to act: every packet is charged to it, as
+	// in a server with one.
+	f.h = NewHub(Config{QueueMaxBytes: -1, QueueMaxDelay: -1, SlowConsumerTimeout: -1, GOPMaxPackets: -1, PingInterval: -1,
+		Budget: rtmp.NewMemoryBudget(1 << 40)})
 	f.st = newStream(f.h, Key{"live", "bench"})
 	f.me = &Publication{hub: f.h, st: f.st}
 	f.st.claim(f.me, false)

@@ -3,6 +3,8 @@ package live
 import (
 	"log/slog"
 	"time"
+
+	rtmp "github.com/ertmp/rtmp"
 )
 
 // Defaults for Config fields left zero.
@@ -118,6 +120,21 @@ type Config struct {
 	// less CPU; 40 ms halves it for up to a frame more latency at 25 fps.
 	MergeWindow time.Duration
 	MergeBytes  int
+
+	// Budget, when set, is the server-wide memory account (share it with
+	// rtmp.Server.Budget): the hub charges its GOP caches, player queues
+	// and kept data frames to it. When the account is over its limit, a
+	// stream whose GOP cache is among the large ones (or any, once the
+	// account is a quarter over) cuts it to its key frame and keeps no
+	// more until the next one (late players start with that key frame,
+	// then wait for the next); data frames are relayed but not kept; and
+	// the players with the largest backlogs (at least 512 KiB; the newest
+	// first among equals) are closed with ReasonMemoryBudget until the
+	// account is back to 7/8 of its limit. Players that keep up hold
+	// almost nothing and are never the ones closed. A packet queued for
+	// several players counts once per queue: the account bounds the
+	// backlog players build. Nil: no account.
+	Budget *rtmp.MemoryBudget
 
 	// Hooks are the lifecycle callbacks: connect, authorize, start, end.
 	Hooks Hooks

@@ -46,7 +46,15 @@ type Hub struct {
 
 	// wg counts the sessions in sessions and the RTMP handlers.
 	wg sync.WaitGroup
+	// reclaiming is set while a reclaim (see Config.Budget) runs;
+	// fruitless is when the last one that found nothing to close ran
+	// (hub clock), or 0.
+	reclaiming atomic.Bool
+	fruitless  atomic.Int64
 }
+
+// Budget returns the memory account of Config.Budget (nil if none).
+func (h *Hub) Budget() *rtmp.MemoryBudget { return h.cfg.Budget }
 
 // sessionEntry is a session the hub knows; ref is nil until it is taken.
 type sessionEntry struct {

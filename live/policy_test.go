@@ -211,7 +211,7 @@ func TestReportLoss(t *testing.T) {
 // enq is what stream.publish does with one subscriber: enqueue, and close
 // the connection if the policy ended it.
 func enq(s *Subscription, p *Packet, now int64) {
-	if kill, _ := s.enqueue(p, now); kill {
+	if kill, _, _ := s.enqueue(p, now); kill {
 		s.kill(ReasonSlowConsumer)
 	}
 }

@@ -44,6 +44,9 @@ const (
 	ReasonReplaced
 	// ReasonKicked: an operator ended the session (Hub.Kick).
 	ReasonKicked
+	// ReasonMemoryBudget: the server's memory budget was exhausted and
+	// this player had one of the largest backlogs (see Config.Budget).
+	ReasonMemoryBudget
 )
 
 var reasonNames = [...]string{
@@ -57,6 +60,7 @@ var reasonNames = [...]string{
 	ReasonShutdown:      "shutdown",
 	ReasonReplaced:      "replaced",
 	ReasonKicked:        "kicked",
+	ReasonMemoryBudget:  "memory budget",
 }
 
 func (r Reason) String() string {

@@ -66,6 +66,9 @@ type stream struct {
 	gopBytes   int
 	gopHeaders []*Packet
 	gopValid   bool
+	// gopCut: the GOP was cut to its key frame for the memory budget and
+	// takes nothing more until the next key frame.
+	gopCut bool
 
 	// Statistics of the current publisher.
 	since          time.Time
@@ -118,10 +121,18 @@ func (st *stream) claim(me *Publication, replace bool) (old *Publication, err er
 }
 
 func (st *stream) resetCaches() {
+	b := st.hub.cfg.Budget
 	st.headers = nil
+	b.Release(st.frameBytes)
 	st.frames, st.frameNames, st.frameBytes = nil, nil, 0
+	st.dropGOP()
+}
+
+// dropGOP empties the GOP cache; it is invalid until the next key frame.
+func (st *stream) dropGOP() {
+	st.hub.cfg.Budget.Release(st.gopBytes)
 	clear(st.gop)
-	st.gop, st.gopBytes, st.gopHeaders, st.gopValid = st.gop[:0], 0, nil, false
+	st.gop, st.gopBytes, st.gopHeaders, st.gopValid, st.gopCut = st.gop[:0], 0, nil, false, false
 }
 
 // unpublish ends me's turn: subscribers are told and wait for a new
@@ -186,6 +197,10 @@ func (st *stream) publish(me *Publication, pk rtmp.Packet, now int64) bool {
 	st.mu.Unlock()
 	for _, s := range kills {
 		s.kill(ReasonSlowConsumer)
+	}
+	if b := st.hub.cfg.Budget; b.Over() {
+		// Like the kills above, with no lock held.
+		st.hub.reclaim()
 	}
 	return ok
 }
@@ -256,12 +271,14 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 			st.dirtyNow = true
 		}
 	}
+	grew := 0
 	for _, s := range st.subs {
 		q := s.pick(p)
 		if q == nil {
 			continue
 		}
-		kill, wake := s.enqueue(q, now)
+		kill, wake, n := s.enqueue(q, now)
+		grew += n
 		if !kill && s.prepare != nil {
 			s.prepare(q)
 		}
@@ -274,6 +291,10 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 			s.marked = true
 			st.dirty = append(st.dirty, s)
 		}
+	}
+	if b := st.hub.cfg.Budget; b != nil {
+		// One charge for the packet's queueing, not one per player.
+		b.Charge(grew)
 	}
 	return kills
 }
@@ -332,16 +353,24 @@ func (st *stream) setHeader(p *Packet) {
 
 // setFrame keeps a data frame by name, within MaxDataFrames frames and
 // MaxDataFrameBytes bytes; past either it is relayed but not kept.
+//
+// With a memory budget, a frame that grows what is kept is kept only if the
+// budget grants the growth.
 func (st *stream) setFrame(name string, p *Packet) {
+	b := st.hub.cfg.Budget
 	if i := slices.Index(st.frameNames, name); i >= 0 {
-		if st.frameBytes-len(st.frames[i].payload)+len(p.payload) > MaxDataFrameBytes {
+		d := len(p.payload) - len(st.frames[i].payload)
+		if st.frameBytes+d > MaxDataFrameBytes || !b.Reserve(d) {
 			return
 		}
-		st.frameBytes += len(p.payload) - len(st.frames[i].payload)
+		if d < 0 {
+			b.Release(-d)
+		}
+		st.frameBytes += d
 		st.frames[i] = p
 		return
 	}
-	if len(st.frames) >= MaxDataFrames || st.frameBytes+len(p.payload) > MaxDataFrameBytes {
+	if len(st.frames) >= MaxDataFrames || st.frameBytes+len(p.payload) > MaxDataFrameBytes || !b.Reserve(len(p.payload)) {
 		return
 	}
 	st.frames = append(st.frames, p)
@@ -351,6 +380,7 @@ func (st *stream) setFrame(name string, p *Packet) {
 
 func (st *stream) clearFrame(name string) {
 	if i := slices.Index(st.frameNames, name); i >= 0 {
+		st.hub.cfg.Budget.Release(len(st.frames[i].payload))
 		st.frameBytes -= len(st.frames[i].payload)
 		st.frames = slices.Delete(st.frames, i, i+1)
 		st.frameNames = slices.Delete(st.frameNames, i, i+1)
@@ -366,19 +396,33 @@ func (st *stream) cache(p *Packet) {
 	if lim.gopPackets == 0 || lim.gopBytes == 0 {
 		return
 	}
+	b := st.hub.cfg.Budget
 	if p.flags&(fVideo|fKey) == fVideo|fKey {
-		clear(st.gop)
-		st.gop, st.gopBytes, st.gopValid = st.gop[:0], 0, true
+		st.dropGOP()
+		st.gopValid = true
 		st.gopHeaders = st.headers
 	}
-	if !st.gopValid {
+	if !st.gopValid || st.gopCut {
 		return
 	}
 	if len(st.gop)+1 > lim.gopPackets || st.gopBytes+p.size() > lim.gopBytes {
-		clear(st.gop)
-		st.gop, st.gopBytes, st.gopHeaders, st.gopValid = st.gop[:0], 0, nil, false
+		st.dropGOP()
 		return
 	}
+	if len(st.gop) > 0 && b.Over() && (st.gopBytes >= int(b.Limit()/32) || b.Excess(10) > 0) {
+		// Over the memory budget: a large GOP (or any, once the budget
+		// is a quarter over) is cut to its key frame.
+		st.hub.cfg.Budget.NoteTrimmed()
+		n := 0
+		for _, q := range st.gop[1:] {
+			n += q.size()
+		}
+		b.Release(n)
+		clear(st.gop[1:])
+		st.gop, st.gopBytes, st.gopCut = st.gop[:1], st.gop[0].size(), true
+		return
+	}
+	b.Charge(p.size())
 	st.gop = append(st.gop, p)
 	st.gopBytes += p.size()
 }
@@ -424,6 +468,11 @@ func (st *stream) join(s *Subscription) error {
 			if q := s.pick(p); q != nil {
 				s.enqueueJoin(q, now)
 			}
+		}
+		if st.gopCut {
+			// The GOP was cut to its key frame: what follows it live
+			// cannot be decoded without what was cut.
+			s.skipToKey()
 		}
 	}
 	return nil

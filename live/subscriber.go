@@ -157,6 +157,7 @@ type Subscription struct {
 	mu            sync.Mutex
 	q             ring
 	qbytes        int   // bytes queued and in flight
+	charged       int   // of qbytes, the bytes charged to the hub's budget
 	inflightAt    int64 // queue time of the oldest entry in flight; 0 if none
 	inflightBytes int
 	inflightN     int
@@ -316,22 +317,30 @@ func (s *Subscription) oldest() int64 {
 //   - A subscriber that stays behind longer than its slow-consumer timeout,
 //     or whose queue is still over the byte bound with nothing left to
 //     drop, is closed as a slow consumer, unless it reports loss instead.
-func (s *Subscription) enqueue(p *Packet, now int64) (kill, wake bool) {
+//
+// grew is the change in the bytes the subscriber holds, for the caller to
+// charge to the hub's budget (once for all subscribers).
+func (s *Subscription) enqueue(p *Packet, now int64) (kill, wake bool, grew int) {
 	s.mu.Lock()
+	kill, wake = s.enqueueLocked(p, now)
+	grew = s.qbytes - s.charged
+	s.charged = s.qbytes
+	s.mu.Unlock()
+	return kill, wake, grew
+}
+
+func (s *Subscription) enqueueLocked(p *Packet, now int64) (kill, wake bool) {
 	if s.dead || s.finishing {
-		s.mu.Unlock()
 		return false, false
 	}
 	lim := &s.lim
 	if s.behind != 0 && lim.slowTimeout > 0 && now-s.behind > int64(lim.slowTimeout) && !lim.reportLoss {
 		s.endLocked(ReasonSlowConsumer)
-		s.mu.Unlock()
 		return true, false
 	}
 	if p.droppable() && s.waitKey {
 		if p.flags&fKey == 0 {
 			s.drop(1)
-			s.mu.Unlock()
 			return false, false
 		}
 		s.waitKey = false
@@ -358,11 +367,9 @@ func (s *Subscription) enqueue(p *Packet, now int64) (kill, wake bool) {
 			if lim.reportLoss {
 				// Nothing left to drop: lose this one too.
 				s.drop(1)
-				s.mu.Unlock()
 				return false, false
 			}
 			s.endLocked(ReasonSlowConsumer)
-			s.mu.Unlock()
 			return true, false
 		}
 	}
@@ -373,8 +380,16 @@ func (s *Subscription) enqueue(p *Packet, now int64) (kill, wake bool) {
 		}
 		wake = s.pushQuiet(entry{Item: Item{Packet: p}, at: now}) || wake
 	}
-	s.mu.Unlock()
 	return false, wake
+}
+
+// settleLocked charges or releases the change in the bytes the subscriber
+// holds since the last settling; the caller holds s.mu.
+func (s *Subscription) settleLocked() {
+	if d := s.qbytes - s.charged; d != 0 && s.hub != nil {
+		s.hub.cfg.Budget.Charge(d)
+	}
+	s.charged = s.qbytes
 }
 
 func (s *Subscription) drop(n int) {
@@ -394,6 +409,7 @@ func (s *Subscription) enqueueJoin(p *Packet, now int64) {
 		s.waitKey = false
 	}
 	s.push(entry{Item: Item{Packet: p}, at: now})
+	s.settleLocked()
 }
 
 // notify queues a notice; notices are never dropped.
@@ -427,6 +443,7 @@ func (s *Subscription) endLocked(r Reason) {
 	}
 	s.dead, s.reason = true, r
 	s.qbytes = 0
+	s.settleLocked()
 	s.q.clear()
 	s.signal()
 }
@@ -514,6 +531,7 @@ func (s *Subscription) releaseLocked() {
 	}
 	if !s.dead {
 		s.qbytes -= s.inflightBytes
+		s.settleLocked()
 	}
 	s.inflightAt, s.inflightBytes = 0, 0
 	if s.q.len() == 0 {

@@ -50,6 +50,11 @@ type Config struct {
 	ReusePort bool `yaml:"reuse_port"`
 	// ShutdownTimeout bounds the end of the sessions left after the drain.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// MemoryBudget bounds what peers make the server keep, all connections
+	// and streams together: chunk reassembly buffers, GOP caches, player
+	// queues, kept frames (rtmp.MemoryBudget, shared by the RTMP server
+	// and the hub). Zero or negative: no budget.
+	MemoryBudget ByteSize `yaml:"memory_budget"`
 
 	Log   LogConfig   `yaml:"log"`
 	Drain DrainConfig `yaml:"drain"`
@@ -514,7 +519,16 @@ func (c *Config) hubConfig() live.Config {
 		SendBuffer: int(l.SendBuffer), PingInterval: time.Duration(l.PingInterval), PingTimeout: time.Duration(l.PingTimeout),
 		MaxStreams: l.MaxStreams, MaxPlayers: l.MaxPlayers, ForwardUndeclared: l.ForwardUndeclared,
 		MergeWindow: time.Duration(l.MergeWindow), MergeBytes: int(l.MergeBytes),
+		Budget: c.memoryBudget(),
 	}
+}
+
+// memoryBudget is the budget of memory_budget, or nil for none.
+func (c *Config) memoryBudget() *rtmp.MemoryBudget {
+	if c.MemoryBudget <= 0 {
+		return nil
+	}
+	return rtmp.NewMemoryBudget(int64(c.MemoryBudget))
 }
 
 // rtmpServer is the RTMP server's configuration (handler and logger

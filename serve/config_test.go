@@ -68,6 +68,7 @@ tls_key: /etc/ertmp/key.pem
 api_token: tok-secret-1
 reuse_port: false
 shutdown_timeout: 7s
+memory_budget: 200MiB
 log: {level: debug, format: json}
 drain:
   timeout: 3s
@@ -160,7 +161,7 @@ func TestEverySetting(t *testing.T) {
 	}
 	// And reach what they configure.
 	hc, rs := c.hubConfig(), c.rtmpServer()
-	if hc.MaxPlayers != 8 || hc.SendBuffer != 256<<10 || !hc.ForwardUndeclared || hc.PingTimeout != 20*time.Second {
+	if hc.MaxPlayers != 8 || hc.SendBuffer != 256<<10 || !hc.ForwardUndeclared || hc.PingTimeout != 20*time.Second || hc.Budget.Limit() != 200<<20 {
 		t.Errorf("hub config %+v", hc)
 	}
 	if rs.ChunkSize != 8192 || rs.MaxConnsPerIP != 2 || rs.Conn.WriteTimeout != 6*time.Second || rs.MaxRequestMessageSize != 32<<10 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 )
 
 // redactHandler is a slog.Handler that removes secrets (stream keys) from
@@ -32,7 +34,7 @@ func (h *redactHandler) attr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, h.redact(v.String()))
+		return slog.String(a.Key, capLog(h.redact(v.String())))
 	case slog.KindGroup:
 		g := v.Group()
 		as := make([]any, len(g))
@@ -43,9 +45,9 @@ func (h *redactHandler) attr(a slog.Attr) slog.Attr {
 	case slog.KindAny:
 		switch x := v.Any().(type) {
 		case error:
-			return slog.String(a.Key, h.redact(x.Error()))
+			return slog.String(a.Key, capLog(h.redact(x.Error())))
 		case fmt.Stringer:
-			return slog.String(a.Key, h.redact(x.String()))
+			return slog.String(a.Key, capLog(h.redact(x.String())))
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
@@ -61,4 +63,16 @@ func (h *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *redactHandler) WithGroup(name string) slog.Handler {
 	return &redactHandler{next: h.next.WithGroup(name), redact: h.redact}
+}
+
+// maxLogValue bounds every string of a log line: a peer's names and the
+// errors that quote them never make a line longer than a few KiB (the
+// handler escapes what it writes).
+const maxLogValue = 1024
+
+func capLog(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxLogValue], "") + "...(" + strconv.Itoa(len(s)) + " bytes)"
 }

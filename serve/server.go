@@ -146,6 +146,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 	s.rec.SetHub(s.hub)
 	s.relay.SetHub(s.hub)
 	s.rtmp = cfg.rtmpServer()
+	s.rtmp.Budget = s.hub.Budget() // one account for the server and its hub
 	s.rtmp.Handler = s.hub
 	s.rtmp.Logger = s.log
 	s.rtmp.OnConnClose = func(ci rtmp.ConnInfo) {
@@ -520,6 +521,7 @@ func (s *Server) Reload(c *Config) error {
 		{"listen", c.Listen == st.Listen}, {"http", c.HTTP == st.HTTP}, {"rtmps", c.RTMPS == st.RTMPS},
 		{"reuse_port", c.ReusePort == st.ReusePort}, {"log", c.Log == st.Log},
 		{"rtmp", c.RTMP == st.RTMP}, {"live", c.Live == st.Live}, {"hls", c.HLS == st.HLS},
+		{"memory_budget", c.MemoryBudget == st.MemoryBudget},
 	} {
 		if !d.same {
 			s.log.Warn("ertmp: reload: a changed setting takes effect at the next start", "key", d.key)

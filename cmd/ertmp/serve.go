@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -189,6 +190,12 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		return 0
 	}
 	log := newLogger(stderr, c)
+	if c.MemoryBudget > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		// The runtime's soft limit follows the budget: what peers make
+		// the server keep, and half as much again for what is in flight
+		// and the runtime's own (GOMEMLIMIT, when set, decides instead).
+		debug.SetMemoryLimit(int64(c.MemoryBudget) * 3 / 2)
+	}
 	srv, err := server.New(c, server.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "ertmp serve: %v\n", err)
