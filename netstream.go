@@ -343,10 +343,15 @@ func (c *serverConn) readSingleAfter(ns *netStream, m chunk.Message, err error) 
 // a goroutine of its own, and the connection's reading moves to the pump
 // (once).
 func (c *serverConn) spawn(req *Request) {
+	// multi first: the new session must never wait for the read token,
+	// which the pump holds for good.
+	first := !c.multi.Swap(true)
+	if first {
+		c.pumpDone = make(chan struct{}) // before the handler: serve waits on it once handlers are done
+	}
 	c.handlers.Add(1)
 	go c.runHandler(req)
-	if !c.multi.Swap(true) {
-		c.pumpDone = make(chan struct{})
+	if first {
 		go c.pump()
 	}
 }
