@@ -21,10 +21,11 @@ type Player struct {
 	packets chan Packet
 	quit    chan struct{}
 	over    bool // reader goroutine
-	// seeking is set while a pause or seek is in flight: the StreamEOF that
-	// precedes its notification does not end the stream.
+	// seeking counts the pauses and seeks in flight (each answered by its
+	// notification): the StreamEOF that precedes a seek's notification does
+	// not end the stream, even when an earlier pause's answer came first.
 	smu     sync.Mutex
-	seeking bool
+	seeking int
 }
 
 // packetQueue is how many packets the reader keeps ahead of ReadPacket;
@@ -156,9 +157,9 @@ func (p *Player) event(ev ClientEvent) {
 			if !p.cfg.ContinueAfterUnpublish {
 				p.end()
 			}
-		case message.CodeSeekNotify, message.CodePauseNotify, message.CodeUnpauseNotify, message.CodePlayStart:
+		case message.CodeSeekNotify, message.CodePauseNotify, message.CodeUnpauseNotify:
 			p.smu.Lock()
-			p.seeking = false
+			p.seeking = max(0, p.seeking-1)
 			p.smu.Unlock()
 		}
 	case EventStreamEOF:
@@ -166,7 +167,7 @@ func (p *Player) event(ev ClientEvent) {
 			return
 		}
 		p.smu.Lock()
-		seeking := p.seeking
+		seeking := p.seeking > 0
 		p.smu.Unlock()
 		if !seeking {
 			p.end()
@@ -278,7 +279,7 @@ func (p *Player) streamCall(cmd message.Command) error {
 // Pause pauses (true) or resumes playback at ms.
 func (p *Player) Pause(pause bool, ms float64) error {
 	p.smu.Lock()
-	p.seeking = true
+	p.seeking++
 	p.smu.Unlock()
 	return p.streamCall(message.Pause{Pause: pause, Milliseconds: ms}.Command())
 }
@@ -286,7 +287,7 @@ func (p *Player) Pause(pause bool, ms float64) error {
 // Seek asks the server to seek to ms.
 func (p *Player) Seek(ms float64) error {
 	p.smu.Lock()
-	p.seeking = true
+	p.seeking++
 	p.smu.Unlock()
 	return p.streamCall(message.Seek{Milliseconds: ms}.Command())
 }
