@@ -64,7 +64,6 @@ func TestConfigValidate(t *testing.T) {
 		"bad nats":        {NATS: []string{"http://h"}, Advertise: "rtmp://h:1"},
 		"no advertise":    {NATS: []string{"nats://h:1"}},
 		"advertise path":  {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1/live"},
-		"two credentials": {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1", User: "u", Token: "t"},
 		"short ttl":       {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1", TTL: 100 * 1e6},
 		"bucket":          {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1", Bucket: "a.b"},
 	} {

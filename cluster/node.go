@@ -39,8 +39,8 @@ const opTimeout = 2 * time.Second
 type Config struct {
 	// NATS lists the NATS servers' URLs (nats://HOST:PORT).
 	NATS []string
-	// User and Password, Token, or Creds (a credentials file) log in to
-	// NATS; at most one of the three ways.
+	// Creds (a credentials file), Token, or User and Password log in to
+	// NATS: the first of these that is set.
 	User, Password string
 	Token          string
 	Creds          string
@@ -78,15 +78,6 @@ func (c *Config) Validate() error {
 		if err != nil || p.Host == "" || (p.Scheme != "nats" && p.Scheme != "tls") {
 			errs = append(errs, fmt.Errorf("NATS URL %q: want nats://HOST:PORT", u))
 		}
-	}
-	ways := 0
-	for _, set := range []bool{c.User != "" || c.Password != "", c.Token != "", c.Creds != ""} {
-		if set {
-			ways++
-		}
-	}
-	if ways > 1 {
-		errs = append(errs, errors.New("NATS credentials: give user and password, a token or a creds file, not several"))
 	}
 	if _, err := c.id(); err != nil {
 		errs = append(errs, err)
@@ -250,12 +241,12 @@ func (n *Node) Start() error {
 		}),
 	}
 	switch {
-	case n.cfg.User != "":
-		opts = append(opts, nats.UserInfo(n.cfg.User, n.cfg.Password))
-	case n.cfg.Token != "":
-		opts = append(opts, nats.Token(n.cfg.Token))
 	case n.cfg.Creds != "":
 		opts = append(opts, nats.UserCredentials(n.cfg.Creds))
+	case n.cfg.Token != "":
+		opts = append(opts, nats.Token(n.cfg.Token))
+	case n.cfg.User != "":
+		opts = append(opts, nats.UserInfo(n.cfg.User, n.cfg.Password))
 	}
 	nc, err := nats.Connect(strings.Join(n.cfg.NATS, ","), opts...)
 	if err != nil {

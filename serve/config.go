@@ -53,6 +53,8 @@ type Config struct {
 	Drain DrainConfig `yaml:"drain"`
 	RTMP  RTMPConfig  `yaml:"rtmp"`
 	Live  LiveConfig  `yaml:"live"`
+	// Cluster joins the server to a cluster of nodes (no nats: one node).
+	Cluster ClusterConfig `yaml:"cluster"`
 	// Apps holds the settings of each application by name; "default"
 	// applies to the others, and a listed app takes every key it does not
 	// set from it.
@@ -370,12 +372,16 @@ func (c *Config) Validate() error {
 	if err := c.checkRelays(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.checkCluster(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
 // Clone returns a deep copy.
 func (c *Config) Clone() *Config {
 	d := *c
+	d.Cluster = c.Cluster.clone()
 	d.Apps = make(map[string]App, len(c.Apps))
 	for k, v := range c.Apps {
 		d.Apps[k] = v.clone()
@@ -408,6 +414,7 @@ func (c *Config) Redacted() *Config {
 	if d.APIToken != "" {
 		d.APIToken = auth.Redacted
 	}
+	d.Cluster = c.Cluster.redacted()
 	for name, a := range d.Apps {
 		for i := range a.PublishKeys {
 			a.PublishKeys[i] = auth.Redacted
