@@ -60,12 +60,12 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("id %q", id)
 	}
 	for name, c := range map[string]Config{
-		"no nats":         {Advertise: "rtmp://h:1"},
-		"bad nats":        {NATS: []string{"http://h"}, Advertise: "rtmp://h:1"},
-		"no advertise":    {NATS: []string{"nats://h:1"}},
-		"advertise path":  {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1/live"},
-		"short ttl":       {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1", TTL: 100 * 1e6},
-		"bucket":          {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1", Bucket: "a.b"},
+		"no nats":        {Advertise: "rtmp://h:1"},
+		"bad nats":       {NATS: []string{"http://h"}, Advertise: "rtmp://h:1"},
+		"no advertise":   {NATS: []string{"nats://h:1"}},
+		"advertise path": {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1/live"},
+		"short ttl":      {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1", TTL: 100 * 1e6},
+		"bucket":         {NATS: []string{"nats://h:1"}, Advertise: "rtmp://h:1", Bucket: "a.b"},
 	} {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%s: no error", name)
