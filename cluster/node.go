@@ -485,6 +485,12 @@ func (n *Node) retargetLocked(k live.Key, e *edge, entry *StreamEntry) {
 	go func() {
 		defer n.wg.Done()
 		if old != nil {
+			if want != "" {
+				// The stream moved: the old origin ends it (its publisher
+				// left, or was ended by the takeover); what it sent
+				// until then is read before the pull goes.
+				waitUnpulled(old, switchWait)
+			}
 			old.Stop()
 		}
 		h := n.hub.Load()
@@ -498,6 +504,18 @@ func (n *Node) retargetLocked(k live.Key, e *edge, entry *StreamEntry) {
 		}
 		e.p = relay.Pull(h, k, n.pullURL(want, k), n.cfg.Pull)
 	}()
+}
+
+// switchWait bounds how long a pull of a stream that moved may go on
+// reading the old origin.
+const switchWait = 2 * time.Second
+
+// waitUnpulled waits until p is no longer connected, at most d.
+func waitUnpulled(p *relay.Puller, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for p.Status().State == relay.StateConnected && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // pullURL is the URL an edge plays a stream from at its node.
