@@ -323,3 +323,128 @@ func TestClusterPlayAnywhereAndCrash(t *testing.T) {
 	}
 	t.Logf("C's player: %d packets before the crash, %d more after the republish on B", before, keep.count()-mid)
 }
+
+// Drain node B while `ertmp publish` publishes to it: B sends it to C
+// (the least loaded: A has a player), C takes the stream over, and the
+// player on A gets every packet, the move included: one contiguous run
+// of the source.
+func TestClusterDrainMoves(t *testing.T) {
+	ffmpeg := interop.FFmpeg(t)
+	nats := interop.NATSServer(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.flv")
+	interop.H264AAC(t, ffmpeg, src, 20)
+	srcMedia := mediaOf(t, src)
+	a, b, c := startClusterNode(t, nats), startClusterNode(t, nats), startClusterNode(t, nats)
+	idB, idC := b.view(t).Node, c.view(t).Node
+
+	pub := interop.Start(t, commandTool(), "publish", "-re", src, "rtmp://"+b.addr+"/live/move")
+	until(t, "A's registry has the stream on B", 15*time.Second, func() bool { return a.holder(t, "move") == idB })
+	onA := startGoPlayer(t, "rtmp://"+a.addr+"/live/move")
+	until(t, "A's player plays", 10*time.Second, func() bool { return onA.count() > 50 })
+	idA := a.view(t).Node
+	until(t, "B sees A's player in A's load", 10*time.Second, func() bool {
+		var v struct {
+			Nodes []struct {
+				ID   string `json:"id"`
+				Load struct {
+					Players int `json:"players"`
+				} `json:"load"`
+			} `json:"nodes"`
+		}
+		getJSON(t, "http://"+b.http+"/v1/cluster", &v)
+		for _, n := range v.Nodes {
+			if n.ID == idA && n.Load.Players > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	resp, err := http.Post("http://"+b.http+"/v1/drain", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /v1/drain: %s", resp.Status)
+	}
+	moved := until(t, "the stream held by C", 15*time.Second, func() bool { return a.holder(t, "move") == idC })
+	t.Logf("the stream moved to C %v after the drain began", moved.Round(time.Millisecond))
+	at := onA.count()
+	until(t, "A's player goes on from C", 15*time.Second, func() bool { return onA.count() > at+100 })
+	if err := onA.failure(); err != nil {
+		t.Fatalf("A's player ended: %v", err)
+	}
+	got := onA.stop()
+	from, err := runIn(srcMedia, got)
+	if err != nil {
+		t.Fatalf("A's player: %d packets: %v", len(got), err)
+	}
+	t.Logf("A's player: %d packets, one run of the source from its packet %d, across the move from B to C", len(got), from)
+	b.waitLog(t, "ertmp: draining", 1, map[string]any{"asked_to_reconnect": 1.0, "reconnect_url": "rtmp://" + c.addr + "/live"})
+	pub.Kill()
+	pub.Wait(5 * time.Second) // exited: its output is complete
+	if !strings.Contains(pub.Output.String(), "moving to rtmp://"+c.addr+"/live/move") {
+		t.Errorf("ertmp publish output: %s", pub.Output.String())
+	}
+	if v := a.view(t); len(v.Pulls) != 1 || v.Pulls[0].Node != idC {
+		t.Errorf("A's pulls: %+v, want one from C", v.Pulls)
+	}
+}
+
+// NATS stopped: the nodes go on serving their own streams and the pulls
+// that run; a play of another node's stream fails with "cluster registry
+// unavailable". NATS back: each node registers its streams again, those
+// published meanwhile included, and remote plays work.
+func TestClusterNATSDown(t *testing.T) {
+	ffmpeg := interop.FFmpeg(t)
+	nats := interop.NATSServer(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.flv")
+	interop.H264AAC(t, ffmpeg, src, 20)
+	a, b := startClusterNode(t, nats), startClusterNode(t, nats)
+	idA := a.view(t).Node
+	interop.Start(t, ffmpeg, strings.Fields("-hide_banner -loglevel error -re -stream_loop -1 -i "+src+" -c copy -f flv rtmp://"+a.addr+"/live/one")...)
+	until(t, "B's registry has the stream", 15*time.Second, func() bool { return b.holder(t, "one") == idA })
+	onB := startGoPlayer(t, "rtmp://"+b.addr+"/live/one")
+	until(t, "B's player plays", 10*time.Second, func() bool { return onB.count() > 50 })
+
+	nats.Stop()
+	until(t, "B's registry unavailable", 10*time.Second, func() bool { return b.view(t).Registry == "unavailable" })
+	// A remote play is refused with the reason.
+	var out, errb bytes.Buffer
+	if code := run([]string{"play", "rtmp://" + b.addr + "/live/two", "-t", "1s"}, &out, &errb); code == 0 ||
+		!strings.Contains(errb.String(), "NetStream.Play.StreamNotFound (cluster registry unavailable)") {
+		t.Errorf("remote play without NATS: exit %d, %s", code, errb.String())
+	}
+	// A stream published on A meanwhile plays on A.
+	interop.Start(t, commandTool(), "publish", "-re", src, "rtmp://"+a.addr+"/live/two")
+	local := filepath.Join(dir, "local.flv")
+	var p *interop.Process
+	until(t, "ertmp play of the new stream on A", 10*time.Second, func() bool {
+		p = interop.Start(t, commandTool(), "play", "rtmp://"+a.addr+"/live/two", "-o", local, "-t", "2s")
+		return p.Wait(20*time.Second) == nil
+	})
+	if _, err := interop.RunOf(interop.Packets(t, ffmpeg, src), interop.Packets(t, ffmpeg, local)); err != nil {
+		t.Errorf("local play without NATS: %v", err)
+	}
+	mid := onB.count()
+	time.Sleep(clusterTTL) // past the ttl: nothing expires while NATS is away
+	if onB.count() < mid+50 || onB.failure() != nil {
+		t.Errorf("B's pull stopped without NATS: %d then %d packets, %v", mid, onB.count(), onB.failure())
+	}
+
+	nats.Start()
+	rebuilt := until(t, "B's registry rebuilt with both streams", 20*time.Second, func() bool {
+		v := b.view(t)
+		return v.Registry == "ready" && b.holder(t, "one") == idA && b.holder(t, "two") == idA
+	})
+	t.Logf("registry rebuilt %v after NATS came back", rebuilt.Round(time.Millisecond))
+	remote := filepath.Join(dir, "remote.flv")
+	if code := run([]string{"play", "rtmp://" + b.addr + "/live/two", "-o", remote, "-t", "2s"}, &out, &errb); code != 0 {
+		t.Fatalf("remote play after NATS is back: exit %d, %s", code, errb.String())
+	}
+	if _, err := interop.RunOf(interop.Packets(t, ffmpeg, src), interop.Packets(t, ffmpeg, remote)); err != nil {
+		t.Errorf("remote play after NATS is back: %v", err)
+	}
+}
