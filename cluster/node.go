@@ -155,7 +155,8 @@ type claim struct {
 	sess     uint64
 	since    time.Time
 	rev      uint64
-	conflict string // the node the stream is also live on, logged once
+	codecs   []string // as written in the entry
+	conflict string   // the node the stream is also live on, logged once
 }
 
 // edge is a stream pulled from another node for local players.
@@ -308,27 +309,39 @@ func (n *Node) session() error {
 		return err
 	}
 	n.reg.Store(reg)
-	// Register before watching, so that the first load has our streams
-	// (others see them as soon as they are written).
-	n.renew(ctx, reg)
+	// Watch first: a claim decides on what the cache says (a stream of
+	// a dead node is taken over); then write the node's entry and its
+	// streams, all of them (the buckets may be new), and renew.
+	n.mu.Lock()
+	for _, c := range n.owned {
+		c.rev, c.codecs = 0, nil
+	}
+	n.mu.Unlock()
+	werr := make(chan error, 1)
+	loaded := make(chan struct{})
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		t := time.NewTicker(n.ttl / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				n.renew(ctx, reg)
-			case <-ctx.Done():
-				return
-			}
-		}
+		werr <- reg.Watch(ctx, n.id, func() { close(loaded) }, n.changed)
 	}()
-	return reg.Watch(ctx, func() {
-		n.ready.Store(true)
-		n.log.Info("cluster: registry ready", "node", n.id, "bucket", n.cfg.Bucket, "streams", len(reg.Streams()), "nodes", len(reg.Nodes()))
-	}, n.changed)
+	select {
+	case <-loaded:
+	case err := <-werr:
+		return err
+	}
+	n.renew(ctx, reg)
+	n.ready.Store(true)
+	n.log.Info("cluster: registry ready", "node", n.id, "bucket", n.cfg.Bucket, "streams", len(reg.Streams()), "nodes", len(reg.Nodes()))
+	t := time.NewTicker(n.ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			n.renew(ctx, reg)
+		case err := <-werr:
+			return err
+		}
+	}
 }
 
 // snapshot is what the node's hub carries, for the registry.
@@ -366,8 +379,8 @@ func (n *Node) streamEntry(c *claim, codecs []string) StreamEntry {
 	return StreamEntry{App: c.key.App, Name: c.key.Name, Node: n.id, URL: n.url, Since: c.since, Codecs: codecs}
 }
 
-// renew writes the node's entry and its streams' (registering those
-// that are not yet).
+// renew writes the node's entry, registers its streams that are not yet
+// and writes the codecs of those whose codecs changed.
 func (n *Node) renew(ctx context.Context, reg *Registry) {
 	load, codecs := n.snapshot()
 	octx, cancel := context.WithTimeout(ctx, opTimeout)
@@ -377,9 +390,11 @@ func (n *Node) renew(ctx context.Context, reg *Registry) {
 		return
 	}
 	n.mu.Lock()
-	cs := make([]claim, 0, len(n.owned))
+	var cs []claim
 	for _, c := range n.owned {
-		cs = append(cs, *c)
+		if c.rev == 0 || !slices.Equal(c.codecs, codecs[c.key]) {
+			cs = append(cs, *c)
+		}
 	}
 	n.mu.Unlock()
 	for _, c := range cs {
@@ -407,31 +422,31 @@ func (n *Node) renew(ctx context.Context, reg *Registry) {
 			if c.rev == 0 {
 				n.log.Info("cluster: stream registered", "stream", c.key.String())
 			}
-			cur.rev, cur.conflict = rev, ""
+			cur.rev, cur.codecs, cur.conflict = rev, e.Codecs, ""
 		case errors.Is(err, ErrLost):
-			cur.rev = 0 // expired or taken: claimed again, or the watch ends it
+			cur.rev = 0 // taken (the watch ends it) or deleted: claimed again
 		case errors.As(err, &owned):
 			if cur.conflict != owned.Entry.Node {
 				n.log.Warn("cluster: stream also live on another node; served here only", "stream", c.key.String(), "node", owned.Entry.Node)
 			}
 			cur.conflict = owned.Entry.Node
 		default:
-			n.log.Warn("cluster: stream entry not renewed", "stream", c.key.String(), "err", err)
+			n.log.Warn("cluster: stream entry not written", "stream", c.key.String(), "err", err)
 		}
 		n.mu.Unlock()
 	}
 }
 
 // takeover decides whether a claim replaces another node's entry: with
-// ReplacePublisher, or when that node drains (its publishers move here).
+// ReplacePublisher, when that node is dead (its entry expired), or when
+// it drains (its publishers move here).
 func (n *Node) takeover(cur StreamEntry) bool {
 	if n.cfg.ReplacePublisher {
 		return true
 	}
 	if reg := n.reg.Load(); reg != nil {
-		if ne, ok := reg.Node(cur.Node); ok && ne.Draining {
-			return true
-		}
+		ne, ok := reg.Node(cur.Node)
+		return !ok || ne.Draining
 	}
 	return false
 }

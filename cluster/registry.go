@@ -73,19 +73,24 @@ func (e *OwnedError) Error() string {
 	return fmt.Sprintf("cluster: %s/%s is live on node %s", e.Entry.App, e.Entry.Name, e.Entry.Node)
 }
 
-// Registry is a node's view of the cluster's stream registry: a JetStream
-// key-value bucket with one entry per stream and one per node, each
-// living ttl unless renewed (the bucket's max age), and a cache of it
-// fed by a watch. A bucket's max age removes an entry from the store
-// without telling the watchers (NATS before 2.11 writes no marker), so
-// the cache forgets an entry ttl after it last saw it written: the same
-// bound. It is safe for concurrent use.
+// Registry is a node's view of the cluster's stream registry: two
+// JetStream key-value buckets, one entry per stream in the first (written
+// when a publish starts, changes node or learns its codecs, deleted when
+// it ends) and one per node in the second, which lives ttl unless its node
+// renews it (the bucket's max age). A stream entry is live while its
+// node's entry is: a node that crashes loses its streams within the ttl,
+// and a cluster of N nodes writes N entries every ttl/3 however many
+// streams it has. Each node keeps a cache of both, fed by watches. NATS
+// before 2.11 removes an aged entry without telling the watchers, so the
+// cache forgets a node not rewritten for the ttl too: the same bound. The
+// lowest live node deletes the entries of dead nodes' streams. It is safe
+// for concurrent use.
 type Registry struct {
-	kv  jetstream.KeyValue
-	ttl time.Duration
+	kv, nodesKV jetstream.KeyValue
+	ttl         time.Duration
 
 	mu      sync.Mutex
-	streams map[live.Key]*cached[StreamEntry]
+	streams map[live.Key]StreamEntry // every entry; live if its node is
 	nodes   map[string]*cached[NodeEntry]
 }
 
@@ -94,21 +99,30 @@ type cached[T any] struct {
 	seen time.Time
 }
 
-// BucketConfig is the bucket of a registry: history 1, entries that live
-// ttl, in memory (the registry is rebuilt by its nodes, see Node).
-func BucketConfig(bucket string, ttl time.Duration) jetstream.KeyValueConfig {
-	return jetstream.KeyValueConfig{Bucket: bucket, Description: "ertmp cluster stream registry", History: 1, TTL: ttl,
+// BucketConfig is a registry's stream bucket (history 1, in memory: the
+// registry is rebuilt by its nodes, see Node) and NodesBucketConfig its
+// node bucket, whose entries live ttl.
+func BucketConfig(bucket string) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{Bucket: bucket, Description: "ertmp cluster streams", History: 1, Storage: jetstream.MemoryStorage}
+}
+
+func NodesBucketConfig(bucket string, ttl time.Duration) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{Bucket: bucket + "-nodes", Description: "ertmp cluster nodes", History: 1, TTL: ttl,
 		Storage: jetstream.MemoryStorage}
 }
 
-// OpenRegistry makes or updates the bucket and returns a registry on it
-// with an empty cache (see Watch).
+// OpenRegistry makes or updates the buckets and returns a registry on
+// them with an empty cache (see Watch).
 func OpenRegistry(ctx context.Context, js jetstream.JetStream, bucket string, ttl time.Duration) (*Registry, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, BucketConfig(bucket, ttl))
+	kv, err := js.CreateOrUpdateKeyValue(ctx, BucketConfig(bucket))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: bucket %s: %w", bucket, err)
 	}
-	return &Registry{kv: kv, ttl: ttl, streams: map[live.Key]*cached[StreamEntry]{}, nodes: map[string]*cached[NodeEntry]{}}, nil
+	nkv, err := js.CreateOrUpdateKeyValue(ctx, NodesBucketConfig(bucket, ttl))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: bucket %s-nodes: %w", bucket, err)
+	}
+	return &Registry{kv: kv, nodesKV: nkv, ttl: ttl, streams: map[live.Key]StreamEntry{}, nodes: map[string]*cached[NodeEntry]{}}, nil
 }
 
 // Claim registers e's stream for e.Node. When the stream is live on
@@ -160,8 +174,8 @@ func (r *Registry) Claim(ctx context.Context, e StreamEntry, takeover func(cur S
 // gone.
 var ErrLost = errors.New("cluster: registry entry lost")
 
-// Renew rewrites a stream's entry at its revision (its lifetime starts
-// over) and returns the new revision; ErrLost when it changed or expired.
+// Renew rewrites a stream's entry at its revision (its codecs, say) and
+// returns the new revision; ErrLost when it changed or is gone.
 func (r *Registry) Renew(ctx context.Context, e StreamEntry, rev uint64) (uint64, error) {
 	data, err := json.Marshal(&e)
 	if err != nil {
@@ -189,87 +203,101 @@ func (r *Registry) PutNode(ctx context.Context, n NodeEntry) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return r.kv.Put(ctx, nodeKey(n.ID), data)
+	return r.nodesKV.Put(ctx, nodeKey(n.ID), data)
 }
 
 // DeleteNode deletes a node's entry.
 func (r *Registry) DeleteNode(ctx context.Context, id string) error {
-	return r.kv.Delete(ctx, nodeKey(id))
+	return r.nodesKV.Delete(ctx, nodeKey(id))
 }
 
-// Change is a change of the cache: a stream's entry written (Entry set)
-// or gone (nil: deleted, or not renewed within the ttl).
+// Change is a change of the cache: a stream's entry written or live
+// again (Entry set), or gone (nil: deleted, or its node not renewed within
+// the ttl).
 type Change struct {
 	Key   live.Key
 	Entry *StreamEntry
 }
 
-// Watch feeds the cache from the bucket until ctx ends or the watch
-// fails: it replaces the cache with the bucket's entries, calls ready
+// Watch feeds the cache from the buckets until ctx ends or a watch
+// fails: it replaces the cache with the buckets' entries, calls ready
 // (when set) once it has them all, then applies each update as it comes
-// and expires entries not renewed for the ttl. Every change of a
-// stream's entry, the first load's included, is passed to changed (on
-// Watch's goroutine).
-func (r *Registry) Watch(ctx context.Context, ready func(), changed func(Change)) error {
-	w, err := r.kv.WatchAll(ctx)
+// and expires nodes not renewed for the ttl. Every change of a live
+// stream, the first load's included, is passed to changed (on Watch's
+// goroutine). self names the watching node: when it is the lowest live
+// node, it deletes the entries of dead nodes' streams.
+func (r *Registry) Watch(ctx context.Context, self string, ready func(), changed func(Change)) error {
+	ws, err := r.kv.WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("cluster: watch: %w", err)
 	}
-	defer w.Stop()
+	defer ws.Stop()
+	wn, err := r.nodesKV.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster: watch: %w", err)
+	}
+	defer wn.Stop()
 	// The first load goes into a fresh cache; streams of the old one
 	// that are not in it are gone.
-	fresh := map[live.Key]*cached[StreamEntry]{}
+	fresh := map[live.Key]StreamEntry{}
 	freshNodes := map[string]*cached[NodeEntry]{}
-	loading := true
+	streamsIn, nodesIn := false, false
 	tick := time.NewTicker(max(r.ttl/8, 50*time.Millisecond))
 	defer tick.Stop()
+	emit := func(cs []Change, dead []StreamEntry) {
+		for _, c := range cs {
+			changed(c)
+		}
+		if len(dead) > 0 {
+			go r.reap(ctx, dead)
+		}
+	}
 	for {
+		loaded := streamsIn && nodesIn
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-tick.C:
-			if !loading {
-				for _, c := range r.expire(time.Now()) {
-					changed(c)
-				}
+			if loaded {
+				emit(r.expire(time.Now(), self))
 			}
-		case u, ok := <-w.Updates():
+		case u, ok := <-ws.Updates():
 			if !ok {
 				return errors.New("cluster: watch ended")
 			}
-			if u == nil {
-				if loading {
-					loading = false
-					for _, c := range r.swap(fresh, freshNodes) {
-						changed(c)
-					}
-					if ready != nil {
-						ready()
-					}
+			switch {
+			case u == nil:
+				streamsIn = true
+			case !loaded:
+				if e, ok := decodeStream(u); ok && u.Operation() == jetstream.KeyValuePut {
+					fresh[e.Key()] = e
 				}
-				continue
+			default:
+				if c, ok := r.applyStream(u); ok {
+					changed(c)
+				}
 			}
-			if loading {
-				load(fresh, freshNodes, u)
-				continue
+		case u, ok := <-wn.Updates():
+			if !ok {
+				return errors.New("cluster: watch ended")
 			}
-			if c, ok := r.apply(u); ok {
-				changed(c)
+			switch {
+			case u == nil:
+				nodesIn = true
+			case !loaded:
+				if n, ok := decodeNode(u); ok && u.Operation() == jetstream.KeyValuePut {
+					freshNodes[n.ID] = &cached[NodeEntry]{v: n, seen: time.Now()}
+				}
+			default:
+				emit(r.applyNode(u, self))
 			}
 		}
-	}
-}
-
-// load puts an entry of the first load in the fresh cache.
-func load(streams map[live.Key]*cached[StreamEntry], nodes map[string]*cached[NodeEntry], u jetstream.KeyValueEntry) {
-	now := time.Now()
-	if u.Operation() != jetstream.KeyValuePut {
-		return
-	}
-	if e, ok := decodeStream(u); ok {
-		streams[e.Key()] = &cached[StreamEntry]{v: e, seen: now}
-	} else if n, ok := decodeNode(u); ok {
-		nodes[n.ID] = &cached[NodeEntry]{v: n, seen: now}
+		if !loaded && streamsIn && nodesIn {
+			emit(r.swap(fresh, freshNodes, self))
+			if ready != nil {
+				ready()
+			}
+		}
 	}
 }
 
@@ -303,82 +331,168 @@ func decodeNode(u jetstream.KeyValueEntry) (NodeEntry, bool) {
 	return n, true
 }
 
-// swap replaces the cache and returns the stream changes it makes.
-func (r *Registry) swap(streams map[live.Key]*cached[StreamEntry], nodes map[string]*cached[NodeEntry]) []Change {
+// liveLocked reports whether a stream's node is live; the caller holds
+// r.mu.
+func (r *Registry) liveLocked(e StreamEntry) bool { return r.nodes[e.Node] != nil }
+
+// swap replaces the cache and returns the changes of live streams it
+// makes, and the entries of dead nodes to delete.
+func (r *Registry) swap(streams map[live.Key]StreamEntry, nodes map[string]*cached[NodeEntry], self string) ([]Change, []StreamEntry) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []Change
-	for k, c := range streams {
-		if old := r.streams[k]; old == nil || old.v.Revision != c.v.Revision {
-			e := c.v
-			out = append(out, Change{Key: k, Entry: &e})
-		}
-	}
-	for k := range r.streams {
-		if streams[k] == nil {
-			out = append(out, Change{Key: k})
+	old := map[live.Key]uint64{}
+	for k, e := range r.streams {
+		if r.liveLocked(e) {
+			old[k] = e.Revision
 		}
 	}
 	r.streams, r.nodes = streams, nodes
-	return out
+	var out []Change
+	for k, e := range streams {
+		if !r.liveLocked(e) {
+			continue
+		}
+		if rev, ok := old[k]; !ok || rev != e.Revision {
+			out = append(out, Change{Key: k, Entry: &e})
+		}
+		delete(old, k)
+	}
+	for k := range old {
+		out = append(out, Change{Key: k})
+	}
+	return out, r.deadLocked(self)
 }
 
-// apply applies one update to the cache.
-func (r *Registry) apply(u jetstream.KeyValueEntry) (Change, bool) {
-	now := time.Now()
-	put := u.Operation() == jetstream.KeyValuePut
+// applyStream applies an update of a stream's entry.
+func (r *Registry) applyStream(u jetstream.KeyValueEntry) (Change, bool) {
+	e, ok := decodeStream(u)
+	if !ok {
+		return Change{}, false
+	}
+	k := e.Key()
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e, ok := decodeStream(u); ok {
-		k := e.Key()
-		if !put {
-			if r.streams[k] == nil {
-				return Change{}, false
-			}
-			delete(r.streams, k)
-			return Change{Key: k}, true
-		}
-		r.streams[k] = &cached[StreamEntry]{v: e, seen: now}
+	prev, had := r.streams[k]
+	wasLive := had && r.liveLocked(prev)
+	if u.Operation() != jetstream.KeyValuePut {
+		delete(r.streams, k)
+		return Change{Key: k}, wasLive
+	}
+	r.streams[k] = e
+	if r.liveLocked(e) {
 		return Change{Key: k, Entry: &e}, true
 	}
-	if n, ok := decodeNode(u); ok {
-		if put {
-			r.nodes[n.ID] = &cached[NodeEntry]{v: n, seen: now}
-		} else {
-			delete(r.nodes, n.ID)
-		}
-	}
-	return Change{}, false
+	return Change{Key: k}, wasLive
 }
 
-// expire drops the entries not renewed within the ttl.
-func (r *Registry) expire(now time.Time) []Change {
+// applyNode applies an update of a node's entry: its streams live or
+// gone with it.
+func (r *Registry) applyNode(u jetstream.KeyValueEntry, self string) ([]Change, []StreamEntry) {
+	n, ok := decodeNode(u)
+	if !ok {
+		return nil, nil
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	known := r.nodes[n.ID] != nil
+	if u.Operation() != jetstream.KeyValuePut {
+		if !known {
+			return nil, nil
+		}
+		delete(r.nodes, n.ID)
+		return r.streamsOfLocked(n.ID, false), r.deadLocked(self)
+	}
+	r.nodes[n.ID] = &cached[NodeEntry]{v: n, seen: time.Now()}
+	if known {
+		return nil, nil
+	}
+	return r.streamsOfLocked(n.ID, true), nil
+}
+
+// streamsOfLocked are the changes of a node's streams as it comes (live)
+// or goes.
+func (r *Registry) streamsOfLocked(node string, live bool) []Change {
 	var out []Change
-	for k, c := range r.streams {
-		if now.Sub(c.seen) > r.ttl {
-			delete(r.streams, k)
+	for k, e := range r.streams {
+		if e.Node != node {
+			continue
+		}
+		if live {
+			out = append(out, Change{Key: k, Entry: &e})
+		} else {
 			out = append(out, Change{Key: k})
 		}
 	}
+	return out
+}
+
+// expire forgets the nodes not renewed within the ttl, and their streams.
+func (r *Registry) expire(now time.Time, self string) ([]Change, []StreamEntry) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Change
 	for id, c := range r.nodes {
 		if now.Sub(c.seen) > r.ttl {
 			delete(r.nodes, id)
+			out = append(out, r.streamsOfLocked(id, false)...)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, r.deadLocked(self)
+}
+
+// deadLocked returns the stream entries of dead nodes when self is the
+// lowest live node (the one that deletes them).
+func (r *Registry) deadLocked(self string) []StreamEntry {
+	if self == "" || r.nodes[self] == nil {
+		return nil
+	}
+	for id := range r.nodes {
+		if id < self {
+			return nil
+		}
+	}
+	var out []StreamEntry
+	for _, e := range r.streams {
+		if !r.liveLocked(e) {
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// reap deletes the entries of dead nodes' streams, each at the revision
+// seen (a stream claimed again meanwhile stays), once the store agrees
+// that the node is gone (a watch that lags must not delete a live node's
+// streams).
+func (r *Registry) reap(ctx context.Context, dead []StreamEntry) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	gone := map[string]bool{}
+	for _, e := range dead {
+		g, ok := gone[e.Node]
+		if !ok {
+			_, err := r.nodesKV.Get(ctx, nodeKey(e.Node))
+			g = errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
+			gone[e.Node] = g
+		}
+		if g {
+			r.kv.Delete(ctx, streamKey(e.Key()), jetstream.LastRevision(e.Revision))
+		}
+	}
 }
 
 // Lookup returns the cached entry of a stream.
 func (r *Registry) Lookup(k live.Key) (StreamEntry, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	c := r.streams[k]
-	if c == nil {
+	e, ok := r.streams[k]
+	if !ok || !r.liveLocked(e) {
 		return StreamEntry{}, false
 	}
-	return c.v, true
+	return e, true
 }
 
 // Node returns the cached entry of a node.
@@ -392,12 +506,15 @@ func (r *Registry) Node(id string) (NodeEntry, bool) {
 	return c.v, true
 }
 
-// Streams returns the cached stream entries, sorted by app and name.
+// Streams returns the cached entries of live streams, sorted by app and
+// name.
 func (r *Registry) Streams() []StreamEntry {
 	r.mu.Lock()
 	out := make([]StreamEntry, 0, len(r.streams))
-	for _, c := range r.streams {
-		out = append(out, c.v)
+	for _, e := range r.streams {
+		if r.liveLocked(e) {
+			out = append(out, e)
+		}
 	}
 	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b StreamEntry) int { return cmp.Or(cmp.Compare(a.App, b.App), cmp.Compare(a.Name, b.Name)) })

@@ -18,13 +18,13 @@ type watched struct {
 	ready   chan struct{}
 }
 
-func watch(t *testing.T, reg *Registry) *watched {
+func watch(t *testing.T, reg *Registry, self string) *watched {
 	w := &watched{reg: reg, ready: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		reg.Watch(ctx, func() { close(w.ready) }, func(c Change) {
+		reg.Watch(ctx, self, func() { close(w.ready) }, func(c Change) {
 			w.mu.Lock()
 			w.changes = append(w.changes, c)
 			w.mu.Unlock()
@@ -64,8 +64,13 @@ func TestRegistryClaim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb := watch(t, b)
+	wb := watch(t, b, "B")
 	ctx := ctxT(t, 10*time.Second)
+	for _, id := range []string{"A", "B"} {
+		if _, err := a.PutNode(ctx, NodeEntry{ID: id, URL: "rtmp://" + id + ":1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	k := live.Key{App: "live", Name: "a.b c"}
 	ea := StreamEntry{App: k.App, Name: k.Name, Node: "A", URL: "rtmp://a:1", Since: time.Now()}
 	revA, err := a.Claim(ctx, ea, nil)
@@ -118,8 +123,9 @@ func TestRegistryClaim(t *testing.T) {
 	}
 }
 
-// An entry that its node stops renewing leaves the store and every
-// cache within the ttl (plus the watch's tick); a claim then succeeds.
+// A node that stops renewing its entry loses it and its streams from
+// every cache within the ttl (plus the watch's tick); the lowest live
+// node deletes the streams' entries, and anyone may claim them.
 func TestRegistryExpiry(t *testing.T) {
 	ns := startNATS(t)
 	ttl := time.Second
@@ -131,16 +137,37 @@ func TestRegistryExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb := watch(t, b)
-	ctx := ctxT(t, 10*time.Second)
-	k := live.Key{App: "live", Name: "x"}
-	if _, err := a.Claim(ctx, StreamEntry{App: "live", Name: "x", Node: "A", URL: "rtmp://a:1"}, nil); err != nil {
-		t.Fatal(err)
+	ctx := ctxT(t, 20*time.Second)
+	// B stays: it renews its node entry.
+	renewB := func() {
+		if _, err := b.PutNode(ctx, NodeEntry{ID: "B", URL: "rtmp://b:1"}); err != nil {
+			t.Error(err)
+		}
 	}
+	renewB()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(ttl / 3):
+				renewB()
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	wb := watch(t, b, "B")
+	k := live.Key{App: "live", Name: "x"}
 	if _, err := a.PutNode(ctx, NodeEntry{ID: "A", URL: "rtmp://a:1"}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "B sees A", 5*time.Second, func() bool { _, ok := b.Lookup(k); _, nok := b.Node("A"); return ok && nok })
+	if _, err := a.Claim(ctx, StreamEntry{App: "live", Name: "x", Node: "A", URL: "rtmp://a:1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B sees A's stream", 5*time.Second, func() bool { _, ok := b.Lookup(k); return ok })
 	start := time.Now()
 	eventually(t, "A's stream gone from B's cache", 3*ttl, func() bool {
 		c, ok := wb.lastOf(k)
@@ -153,11 +180,13 @@ func TestRegistryExpiry(t *testing.T) {
 	if _, ok := b.Node("A"); ok {
 		t.Error("A's node entry still cached")
 	}
-	eventually(t, "the store expires it: B claims", 3*ttl, func() bool {
-		_, err := b.Claim(ctx, StreamEntry{App: "live", Name: "x", Node: "B", URL: "rtmp://b:1"}, nil)
+	// B, the lowest live node, deleted the entry: a claim needs no
+	// takeover.
+	eventually(t, "C claims without a takeover", 3*ttl, func() bool {
+		_, err := b.Claim(ctx, StreamEntry{App: "live", Name: "x", Node: "C", URL: "rtmp://c:1"}, func(StreamEntry) bool { return false })
 		return err == nil
 	})
-	t.Logf("cache forgot the entry %v after it was last written (ttl %v)", gone.Round(time.Millisecond), ttl)
+	t.Logf("caches forgot the stream %v after its node's entry was last written (ttl %v)", gone.Round(time.Millisecond), ttl)
 }
 
 // The least loaded node that is not draining is chosen.
@@ -167,7 +196,7 @@ func TestLeastLoaded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	watch(t, r)
+	watch(t, r, "self")
 	ctx := ctxT(t, 5*time.Second)
 	for _, n := range []NodeEntry{
 		{ID: "self", URL: "rtmp://s:1"},

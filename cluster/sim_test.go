@@ -15,14 +15,15 @@ import (
 )
 
 // simConfig is the load test's shape, from ERTMP_CLUSTER_SIM
-// ("nodes=100,streams=10000,ttl=10s,for=15s").
+// ("nodes=100,streams=10000,ttl=10s,for=15s,churn=10").
 type simConfig struct {
 	nodes, streams int
 	ttl, window    time.Duration
+	churn          float64 // streams that end and start per second, cluster-wide
 }
 
 func parseSim(t *testing.T, s string) simConfig {
-	c := simConfig{nodes: 100, streams: 10000, ttl: 10 * time.Second, window: 15 * time.Second}
+	c := simConfig{nodes: 100, streams: 10000, ttl: 10 * time.Second, window: 15 * time.Second, churn: 10}
 	for _, kv := range strings.Split(s, ",") {
 		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
 		var err error
@@ -35,6 +36,8 @@ func parseSim(t *testing.T, s string) simConfig {
 			c.ttl, err = time.ParseDuration(v)
 		case "for":
 			c.window, err = time.ParseDuration(v)
+		case "churn":
+			c.churn, err = strconv.ParseFloat(v, 64)
 		case "", "1":
 		default:
 			err = fmt.Errorf("unknown key")
@@ -52,14 +55,14 @@ type simNode struct {
 	id      string
 	reg     *Registry
 	changes atomic.Int64
-	mu      sync.Mutex
-	revs    map[live.Key]uint64
+	revs    map[live.Key]uint64 // its goroutine's
 }
 
 // TestRegistryLoad is a load test of the registry alone: N simulated
 // nodes (each its own NATS connection, registry and watch) against the
 // embedded NATS server, S streams spread over them, each node renewing
-// its entries every ttl/3 for the window. It prints the write and watch
+// its node entry every ttl/3 for the window while streams end and start
+// (churn per second). It prints the write and watch
 // load, the bytes through NATS and how long a new entry takes to reach
 // every node. Set ERTMP_CLUSTER_SIM (e.g.
 // "nodes=100,streams=10000,ttl=10s,for=15s") to run it; figures from a
@@ -86,7 +89,9 @@ func TestRegistryLoad(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reg.Watch(ctx, func() { close(ready) }, func(Change) { n.changes.Add(1) })
+			if err := reg.Watch(ctx, n.id, func() { close(ready) }, func(Change) { n.changes.Add(1) }); ctx.Err() == nil {
+				t.Errorf("%s: watch ended: %v", n.id, err)
+			}
 		}()
 		<-ready
 		nodes[i] = n
@@ -95,32 +100,94 @@ func TestRegistryLoad(t *testing.T) {
 	defer cancel()
 	t.Logf("%d nodes watching; registering %d streams", sc.nodes, sc.streams)
 
-	// Register: each node claims its share at once.
+	// Each node writes its entry and claims its share at once, then
+	// renews its entry every ttl/3 from then on.
 	start := time.Now()
-	var errs atomic.Int64
-	var cw sync.WaitGroup
+	var errs, writes, failures atomic.Int64
+	var measuring atomic.Bool
+	var cw, rw sync.WaitGroup
+	registered := make(chan struct{})
 	for i, n := range nodes {
 		cw.Add(1)
+		rw.Add(1)
 		go func() {
-			defer cw.Done()
+			defer rw.Done()
+			if _, err := n.reg.PutNode(ctx, NodeEntry{ID: n.id, URL: "rtmp://10.0.0.1:1935"}); err != nil {
+				t.Errorf("%s: node entry: %v", n.id, err)
+			}
 			for s := i; s < sc.streams; s += sc.nodes {
 				e := StreamEntry{App: "live", Name: fmt.Sprintf("stream-%05d", s), Node: n.id, URL: "rtmp://10.0.0.1:1935",
 					Since: time.Now(), Codecs: []string{"avc1", "mp4a"}}
 				rev, err := n.reg.Claim(ctx, e, nil)
 				if err != nil {
-					errs.Add(1)
+					if errs.Add(1) < 5 {
+						t.Logf("%s: claim: %v", n.id, err)
+					}
 					continue
 				}
 				n.revs[e.Key()] = rev
 			}
+			cw.Done()
+			tick := time.NewTicker(sc.ttl / 3)
+			defer tick.Stop()
+			for {
+				select {
+				case <-tick.C:
+				case <-ctx.Done():
+					return
+				}
+				if _, err := n.reg.PutNode(ctx, NodeEntry{ID: n.id, URL: "rtmp://10.0.0.1:1935", Load: Load{Players: 100}}); err != nil {
+					if ctx.Err() == nil && failures.Add(1) < 5 {
+						t.Logf("%s: node entry: %v", n.id, err)
+					}
+				} else if measuring.Load() {
+					writes.Add(1)
+				}
+			}
 		}()
+		// Streams end and start (churn per node: its share of the
+		// cluster's): each a delete and a create.
+		if sc.churn > 0 {
+			rw.Add(1)
+			go func() {
+				defer rw.Done()
+				<-registered
+				every := time.Duration(float64(time.Second) * float64(sc.nodes) / sc.churn)
+				tick := time.NewTicker(every)
+				defer tick.Stop()
+				for j := 0; ; j++ {
+					select {
+					case <-tick.C:
+					case <-ctx.Done():
+						return
+					}
+					var k live.Key
+					for k = range n.revs {
+						break
+					}
+					if err := n.reg.Release(ctx, k, n.revs[k]); err != nil {
+						continue
+					}
+					delete(n.revs, k)
+					e := StreamEntry{App: "live", Name: fmt.Sprintf("%s-new-%d", n.id, j), Node: n.id, URL: "rtmp://10.0.0.1:1935",
+						Since: time.Now(), Codecs: []string{"avc1", "mp4a"}}
+					if rev, err := n.reg.Claim(ctx, e, nil); err == nil {
+						n.revs[e.Key()] = rev
+						if measuring.Load() {
+							writes.Add(2)
+						}
+					}
+				}
+			}()
+		}
 	}
 	cw.Wait()
 	claimed := time.Since(start)
+	close(registered)
 	for _, n := range nodes {
 		for len(n.reg.Streams()) < sc.streams-int(errs.Load()) {
 			if time.Since(start) > 2*time.Minute {
-				t.Fatalf("%s sees %d streams after 2 min", n.id, len(n.reg.Streams()))
+				t.Fatalf("%s sees %d streams after 2 min (%d claims failed)", n.id, len(n.reg.Streams()), errs.Load())
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -129,55 +196,13 @@ func TestRegistryLoad(t *testing.T) {
 	t.Logf("registered %d streams in %v (%.0f claims/s, %d errors); every node saw them all after %v",
 		sc.streams, claimed.Round(time.Millisecond), float64(sc.streams)/claimed.Seconds(), errs.Load(), seen.Round(time.Millisecond))
 
-	// Renew for the window, measured by the server's counters.
+	// Measure the renewals over the window by the server's counters.
 	v0, _ := ns.s.Varz(nil)
 	for _, n := range nodes {
 		n.changes.Store(0)
 	}
-	var writes, failures atomic.Int64
-	wctx, wcancel := context.WithTimeout(ctx, sc.window)
-	defer wcancel()
-	var rw sync.WaitGroup
+	measuring.Store(true)
 	wstart := time.Now()
-	for i, n := range nodes {
-		rw.Add(1)
-		go func() {
-			defer rw.Done()
-			// Spread the nodes' renewals over the interval, as their
-			// start times would.
-			select {
-			case <-time.After(time.Duration(i) * sc.ttl / 3 / time.Duration(sc.nodes)):
-			case <-wctx.Done():
-				return
-			}
-			tick := time.NewTicker(sc.ttl / 3)
-			defer tick.Stop()
-			for {
-				if _, err := n.reg.PutNode(wctx, NodeEntry{ID: n.id, URL: "rtmp://10.0.0.1:1935", Load: Load{Players: 100}}); err == nil {
-					writes.Add(1)
-				}
-				n.mu.Lock()
-				for k, rev := range n.revs {
-					e := StreamEntry{App: k.App, Name: k.Name, Node: n.id, URL: "rtmp://10.0.0.1:1935", Codecs: []string{"avc1", "mp4a"}}
-					nrev, err := n.reg.Renew(wctx, e, rev)
-					if err != nil {
-						if wctx.Err() == nil {
-							failures.Add(1)
-						}
-						continue
-					}
-					n.revs[k] = nrev
-					writes.Add(1)
-				}
-				n.mu.Unlock()
-				select {
-				case <-tick.C:
-				case <-wctx.Done():
-					return
-				}
-			}
-		}()
-	}
 	// Mid-window: how long a new stream takes to reach every node.
 	time.Sleep(sc.window / 2)
 	k := live.Key{App: "live", Name: "probe"}
@@ -198,9 +223,13 @@ func TestRegistryLoad(t *testing.T) {
 		}
 	}
 	slowest = time.Since(pstart)
-	rw.Wait()
+	if rest := sc.window - time.Since(wstart); rest > 0 {
+		time.Sleep(rest)
+	}
 	el := time.Since(wstart)
 	v1, _ := ns.s.Varz(nil)
+	cancel()
+	rw.Wait()
 	var changes int64
 	lost := 0
 	for _, n := range nodes {
@@ -210,8 +239,8 @@ func TestRegistryLoad(t *testing.T) {
 		}
 	}
 	sec := el.Seconds()
-	t.Logf("renewing for %v (ttl %v, every ttl/3): %.0f writes/s (%d failed), watch deliveries %.0f/s in all, %.0f/s per node",
-		el.Round(time.Millisecond), sc.ttl, float64(writes.Load())/sec, failures.Load(), float64(changes)/sec, float64(changes)/sec/float64(sc.nodes))
+	t.Logf("for %v (ttl %v, node entries every ttl/3, %.0f streams end and start per second): %.0f writes/s (%d failed), watch deliveries %.0f/s in all, %.0f/s per node",
+		el.Round(time.Millisecond), sc.ttl, sc.churn, float64(writes.Load())/sec, failures.Load(), float64(changes)/sec, float64(changes)/sec/float64(sc.nodes))
 	t.Logf("NATS server: in %.0f msgs/s %.2f MB/s, out %.0f msgs/s %.2f MB/s (%.2f MB/s per node)",
 		float64(v1.InMsgs-v0.InMsgs)/sec, float64(v1.InBytes-v0.InBytes)/sec/1e6, float64(v1.OutMsgs-v0.OutMsgs)/sec,
 		float64(v1.OutBytes-v0.OutBytes)/sec/1e6, float64(v1.OutBytes-v0.OutBytes)/sec/1e6/float64(sc.nodes))
