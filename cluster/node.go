@@ -32,9 +32,6 @@ const (
 // what it has, and never pulls for it (no pull loops).
 const EdgeQuery = "ertmp-edge"
 
-// opTimeout bounds each registry call.
-const opTimeout = 2 * time.Second
-
 // Config configures a Node.
 type Config struct {
 	// NATS lists the NATS servers' URLs (nats://HOST:PORT).

@@ -15,6 +15,9 @@ import (
 	"github.com/ertmp/rtmp/live"
 )
 
+// opTimeout bounds each registry call.
+const opTimeout = 2 * time.Second
+
 // StreamEntry is a stream's registry entry: which node holds it.
 type StreamEntry struct {
 	App  string `json:"app"`
@@ -468,18 +471,28 @@ func (r *Registry) deadLocked(self string) []StreamEntry {
 // that the node is gone (a watch that lags must not delete a live node's
 // streams).
 func (r *Registry) reap(ctx context.Context, dead []StreamEntry) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*r.ttl+opTimeout)
 	defer cancel()
-	gone := map[string]bool{}
+	byNode := map[string][]StreamEntry{}
 	for _, e := range dead {
-		g, ok := gone[e.Node]
-		if !ok {
-			_, err := r.nodesKV.Get(ctx, nodeKey(e.Node))
-			g = errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted)
-			gone[e.Node] = g
-		}
-		if g {
-			r.kv.Delete(ctx, streamKey(e.Key()), jetstream.LastRevision(e.Revision))
+		byNode[e.Node] = append(byNode[e.Node], e)
+	}
+	for node, es := range byNode {
+		// The store expires the node's entry on its own clock: wait for
+		// it, up to twice the ttl (past that, the node is alive).
+		for {
+			_, err := r.nodesKV.Get(ctx, nodeKey(node))
+			if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+				for _, e := range es {
+					r.kv.Delete(ctx, streamKey(e.Key()), jetstream.LastRevision(e.Revision))
+				}
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(r.ttl / 8):
+			}
 		}
 	}
 }
