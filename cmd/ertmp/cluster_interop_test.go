@@ -375,6 +375,9 @@ func TestClusterDrainMoves(t *testing.T) {
 	if err := onA.failure(); err != nil {
 		t.Fatalf("A's player ended: %v", err)
 	}
+	if v := a.view(t); len(v.Pulls) != 1 || v.Pulls[0].Node != idC {
+		t.Errorf("A's pulls: %+v, want one from C", v.Pulls)
+	}
 	got := onA.stop()
 	from, err := runIn(srcMedia, got)
 	if err != nil {
@@ -386,9 +389,6 @@ func TestClusterDrainMoves(t *testing.T) {
 	pub.Wait(5 * time.Second) // exited: its output is complete
 	if !strings.Contains(pub.Output.String(), "moving to rtmp://"+c.addr+"/live/move") {
 		t.Errorf("ertmp publish output: %s", pub.Output.String())
-	}
-	if v := a.view(t); len(v.Pulls) != 1 || v.Pulls[0].Node != idC {
-		t.Errorf("A's pulls: %+v, want one from C", v.Pulls)
 	}
 }
 
