@@ -47,8 +47,9 @@ type Config struct {
 	// ID names the node in the registry; empty, the host:port of
 	// Advertise.
 	ID string
-	// Bucket is the key-value bucket (DefaultBucket); TTL the lifetime of
-	// an entry that its node stops renewing (DefaultTTL).
+	// Bucket is the stream bucket, and Bucket+"-nodes" the node bucket
+	// (DefaultBucket); TTL the lifetime of a node's entry, and so of its
+	// streams, once it stops renewing it (DefaultTTL).
 	Bucket string
 	TTL    time.Duration
 	// Idle is how long a pull from another node stays without players
