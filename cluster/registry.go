@@ -311,10 +311,11 @@ func decodeStream(u jetstream.KeyValueEntry) (StreamEntry, bool) {
 	}
 	var e StreamEntry
 	if u.Operation() == jetstream.KeyValuePut {
-		if json.Unmarshal(u.Value(), &e) != nil || e.Key() != k {
+		if json.Unmarshal(u.Value(), &e) != nil {
 			return StreamEntry{}, false
 		}
 	}
+	// The names are the key's: JSON cannot carry every byte.
 	e.App, e.Name, e.Revision = k.App, k.Name, u.Revision()
 	return e, true
 }

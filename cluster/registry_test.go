@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -214,4 +215,30 @@ func TestLeastLoaded(t *testing.T) {
 	if n, ok := r.LeastLoaded("self"); !ok || n.ID != "light-quiet" {
 		t.Errorf("least loaded: %+v %v, want light-quiet", n, ok)
 	}
+}
+
+// The longest names a hub takes (live.MaxNameLength bytes each, any
+// bytes) make a key that NATS carries: claimed, watched, released.
+func TestRegistryLongNames(t *testing.T) {
+	ns := startNATS(t)
+	r, err := OpenRegistry(ctxT(t, 5*time.Second), jsConn(t, ns), "long", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := watch(t, r, "A")
+	ctx := ctxT(t, 10*time.Second)
+	if _, err := r.PutNode(ctx, NodeEntry{ID: "A", URL: "rtmp://a:1"}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("\xff.*>", live.MaxNameLength/4)
+	k := live.Key{App: long, Name: long}
+	rev, err := r.Claim(ctx, StreamEntry{App: k.App, Name: k.Name, Node: "A", URL: "rtmp://a:1"}, nil)
+	if err != nil {
+		t.Fatalf("claim of %d-byte names: %v", len(long), err)
+	}
+	eventually(t, "the watch sees it", 5*time.Second, func() bool { c, ok := w.lastOf(k); return ok && c.Entry != nil })
+	if err := r.Release(ctx, k, rev); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the watch sees it gone", 5*time.Second, func() bool { c, ok := w.lastOf(k); return ok && c.Entry == nil })
 }
