@@ -30,18 +30,25 @@ const (
 	EventBufferLength                      // Millis (SetBufferLength)
 	EventPingResponse                      // Millis holds the echoed timestamp
 	// EventCall carries a command the player sent that is none of the
-	// above, in Command: a call without transaction id; with
+	// other kinds, in Command: a call without transaction id; with
 	// Server.HandleCalls also calls with one (answer with Reply or
-	// ReplyError) and play or play2 on the playing stream (answer with
-	// SendStatus); answers to calls nobody waits for (_result, _error).
+	// ReplyError), and a play or play2 whose arguments do not parse;
+	// answers to calls nobody waits for (_result, _error).
 	EventCall
 	// EventSharedObject carries a shared object message in SharedObject:
 	// one on the player's stream, or on the NetConnection when this is the
 	// connection's first session.
 	EventSharedObject
+	// EventPlay is a play on the playing stream (a playlist switch),
+	// parsed in Play, the command in Command; with Server.HandleCalls only
+	// (answer with SendStatus).
+	EventPlay
+	// EventPlay2 is a play2 on the playing stream (a bitrate switch),
+	// parsed in Play2, the command in Command; with Server.HandleCalls only.
+	EventPlay2
 )
 
-var eventKindNames = [...]string{"", "pause", "seek", "receiveAudio", "receiveVideo", "bufferLength", "pingResponse", "call", "sharedObject"}
+var eventKindNames = [...]string{"", "pause", "seek", "receiveAudio", "receiveVideo", "bufferLength", "pingResponse", "call", "sharedObject", "play", "play2"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) && k != 0 {
@@ -56,8 +63,12 @@ type Event struct {
 	Paused bool    // EventPause: true to pause, false to resume
 	Bool   bool    // EventReceiveAudio, EventReceiveVideo
 	Millis float64 // pause position, seek target, buffer length, ping timestamp
-	// Command is the whole command for EventCall.
+	// Command is the whole command for EventCall, EventPlay and EventPlay2.
 	Command message.Command
+	// Play is the parsed play of an EventPlay.
+	Play message.Play
+	// Play2 is the parsed play2 of an EventPlay2.
+	Play2 message.Play2
 	// SharedObject is the message of an EventSharedObject, AMF0 (type 19)
 	// or AMF3 (type 16).
 	SharedObject message.SharedObject
@@ -224,6 +235,14 @@ func (p *PlaySession) command(cmd message.Command) Event {
 	case message.NameReceiveVideo:
 		if v, err := message.ParseReceiveVideo(cmd); err == nil {
 			return Event{Kind: EventReceiveVideo, Bool: v.Receive}
+		}
+	case message.NamePlay:
+		if v, err := message.ParsePlay(cmd); err == nil {
+			return Event{Kind: EventPlay, Play: v, Command: cmd}
+		}
+	case message.NamePlay2:
+		if v, err := message.ParsePlay2(cmd); err == nil {
+			return Event{Kind: EventPlay2, Play2: v, Command: cmd}
 		}
 	}
 	return Event{Kind: EventCall, Command: cmd}

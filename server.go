@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -463,6 +464,7 @@ type serverConn struct {
 	base       Request
 	connected  bool
 	lifted     bool // the request limits were lifted (liftLimits)
+	grown      bool // the read buffer was grown for a publisher (liftLimits)
 	nextStream uint32
 	bufLen     uint32
 	haveBufLen bool
@@ -495,6 +497,9 @@ type serverConn struct {
 	// accepted1 is set when a request was accepted: the reader lifts the
 	// request limits.
 	accepted1 atomic.Bool
+	// publishing is set when a publish was accepted: the reader grows its
+	// buffer.
+	publishing atomic.Bool
 	// released is closed when the connection is done with (closed politely
 	// or shut down); relOnce guards it.
 	released chan struct{}
@@ -626,7 +631,12 @@ func (c *serverConn) serve() {
 	}
 	c.base.Handshake = hs
 	c.nc.SetDeadline(time.Time{})
-	c.conn = NewConn(c.nc, &s.Conn)
+	cc := s.Conn
+	if cc.Reader.BufferSize <= 0 {
+		// Small until the connection carries a publisher (liftLimits).
+		cc.Reader.BufferSize = requestReadBuffer
+	}
+	c.conn = NewConn(c.nc, &cc)
 	if size, buffered, ok := s.requestLimits(); ok {
 		c.conn.r.SetMaxMessageSize(size)
 		c.conn.r.SetMaxBuffered(buffered)
@@ -690,13 +700,25 @@ func (c *serverConn) ended(reason CloseReason, err error) {
 // before its next read (liftLimits).
 func (c *serverConn) acceptLimits() { c.accepted1.Store(true) }
 
+// requestReadBuffer is the read buffer of a server connection until it
+// carries a publisher: a player or a connection still in its commands
+// sends little, and thousands of players should cost little memory.
+const requestReadBuffer = 4 << 10
+
 // liftLimits applies acceptLimits; holder of the read token only.
 func (c *serverConn) liftLimits() {
-	if c.lifted || !c.accepted1.Load() {
+	if c.grown || !c.accepted1.Load() || c.lifted && !c.publishing.Load() {
 		return
 	}
-	c.lifted = true
 	cfg := &c.srv.Conn.Reader
-	c.conn.r.SetMaxMessageSize(cfg.MaxMessageSize)
-	c.conn.r.SetMaxBuffered(cfg.MaxBuffered)
+	if !c.lifted {
+		c.lifted = true
+		c.conn.r.SetMaxMessageSize(cfg.MaxMessageSize)
+		c.conn.r.SetMaxBuffered(cfg.MaxBuffered)
+	}
+	if c.publishing.Load() {
+		// A publisher sends much: a large read buffer means fewer reads.
+		c.grown = true
+		c.conn.r.SetBufferSize(cmp.Or(cfg.BufferSize, chunk.DefaultReadBufferSize))
+	}
 }

@@ -312,3 +312,69 @@ func TestLogLimiter(t *testing.T) {
 		}
 	}
 }
+
+// A server connection reads with a small buffer until it carries a
+// publisher, then with Conn.Reader's (default 32 KiB); what was read ahead
+// into the small buffer (the publisher's first media, sent with its
+// publish) is kept across the change. A player's connection keeps the
+// small one.
+func TestServerReadBufferGrowsForPublisher(t *testing.T) {
+	frames := [][]byte{bytes.Repeat([]byte{0x17, 1}, 3000), bytes.Repeat([]byte{0x27, 1}, 200<<10)}
+	type result struct {
+		kind  Kind
+		sizes []int
+		buf   int
+	}
+	got := make(chan result, 2)
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		if r.Kind == KindPlay {
+			ps, err := r.AcceptPlay(nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got <- result{kind: KindPlay, buf: ps.conn.r.BufferSize()}
+			ps.Close()
+			return
+		}
+		ps, err := r.AcceptPublish()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var res result
+		for range frames {
+			pk, err := ps.ReadPacket()
+			if err != nil {
+				t.Error(err)
+				break
+			}
+			res.sizes = append(res.sizes, len(pk.Payload))
+		}
+		res.kind, res.buf = KindPublish, ps.conn.r.BufferSize()
+		got <- res
+	})}
+	addr := startServer(t, s)
+	p, _ := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	// The publish and both frames in one go: the server reads ahead.
+	p.send(CSIDData, 1, 0, cmd("publish", 5, nil, "k", "live"))
+	for _, f := range frames {
+		p.send(CSIDVideo, 1, 0, message.Video{Payload: f})
+	}
+	res := <-got
+	if res.kind != KindPublish || len(res.sizes) != 2 || res.sizes[0] != len(frames[0]) || res.sizes[1] != len(frames[1]) {
+		t.Fatalf("publisher read %+v, want frames of %d and %d bytes", res, len(frames[0]), len(frames[1]))
+	}
+	if res.buf != chunk.DefaultReadBufferSize {
+		t.Fatalf("publisher's read buffer %d, want %d", res.buf, chunk.DefaultReadBufferSize)
+	}
+	q, _ := dialPeer(t, addr)
+	q.connect(amf0.Object{{Key: "app", Value: "live"}})
+	q.createStream()
+	q.send(CSIDData, 1, 0, cmd("play", 5, nil, "k"))
+	if res := <-got; res.kind != KindPlay || res.buf != requestReadBuffer {
+		t.Fatalf("player's read buffer %d, want %d", res.buf, requestReadBuffer)
+	}
+}

@@ -260,6 +260,7 @@ func (r *Request) AcceptPublish() (*PublishSession, error) {
 		return nil, ErrAnswered
 	}
 	r.decided = true
+	r.c.publishing.Store(true)
 	r.c.acceptLimits()
 	ps := &PublishSession{req: r, session: session{c: r.c, conn: r.c.conn, ns: r.ns, streamID: r.StreamID, amf3: r.amf3}}
 	r.c.attach(r.ns, ps) // before anything is sent: see AcceptPlay

@@ -326,7 +326,7 @@ func TestPlayerArgsAndPlaylist(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if ev.Kind == rtmp.EventCall {
+			if ev.Kind == rtmp.EventPlay || ev.Kind == rtmp.EventPlay2 {
 				events <- ev
 				ps.SendStatus(message.NewStatus(message.LevelStatus, message.CodePlayStart, "next: "+ev.Command.Name))
 			}
@@ -348,14 +348,14 @@ func TestPlayerArgsAndPlaylist(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := <-events
-	if v, err := message.ParsePlay(ev.Command); err != nil || v.Name != "clip2" || v.Start != 10 || v.Duration != 5 || v.Reset {
-		t.Fatalf("play on the open player: %+v %v", v, err)
+	if v := ev.Play; ev.Kind != rtmp.EventPlay || v.Name != "clip2" || v.Start != 10 || v.Duration != 5 || v.Reset || ev.Command.Name != message.NamePlay {
+		t.Fatalf("play on the open player: %v %+v", ev.Kind, v)
 	}
 	ev = <-events
-	if v, err := message.ParsePlay2(ev.Command); err != nil {
-		t.Fatalf("play2: %v", err)
-	} else if name, _ := v.Params.GetString("streamName"); name != "clip_hi" {
-		t.Fatalf("play2 params %v", v.Params)
+	if ev.Kind != rtmp.EventPlay2 {
+		t.Fatalf("play2: event %v", ev.Kind)
+	} else if name, _ := ev.Play2.Params.GetString("streamName"); name != "clip_hi" {
+		t.Fatalf("play2 params %v", ev.Play2.Params)
 	}
 	for _, want := range []string{"next: play", "next: play2"} {
 		for {

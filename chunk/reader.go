@@ -2,6 +2,7 @@ package chunk
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -122,6 +123,7 @@ type stream struct {
 // that goroutine, cfg included (only SetMaxMessageSize and SetMaxBuffered
 // change it).
 type Reader struct {
+	src       io.Reader
 	br        *bufio.Reader
 	cfg       ReaderConfig
 	chunkSize uint32
@@ -150,6 +152,7 @@ func NewReader(rd io.Reader, cfg *ReaderConfig) *Reader {
 	}
 	c.normalize()
 	return &Reader{
+		src:       rd,
 		br:        bufio.NewReaderSize(rd, c.BufferSize),
 		cfg:       c,
 		chunkSize: DefaultChunkSize,
@@ -187,6 +190,50 @@ func (r *Reader) SetMaxMessageSize(n uint32) {
 		n = DefaultMaxMessageSize
 	}
 	r.cfg.MaxMessageSize = n
+}
+
+// SetBufferSize replaces the read buffer with one of n bytes (at least 16),
+// keeping what was read ahead: a server starts a connection with a small
+// buffer and gives it a large one once it carries a publisher, so that a
+// player (which sends little) costs little memory.
+func (r *Reader) SetBufferSize(n int) {
+	n = max(n, 16)
+	if r.br.Size() == n {
+		return
+	}
+	// r.src is what the buffer reads: the source, or a prefixReader of
+	// bytes an earlier change carried over before it.
+	src := r.src
+	if p, ok := src.(*prefixReader); ok && len(p.rest) == 0 {
+		src = p.r
+	}
+	if k := r.br.Buffered(); k > 0 {
+		b, _ := r.br.Peek(k)
+		src = &prefixReader{rest: bytes.Clone(b), r: src}
+	}
+	r.src = src
+	r.br = bufio.NewReaderSize(src, n)
+}
+
+// BufferSize returns the size of the read buffer.
+func (r *Reader) BufferSize() int { return r.br.Size() }
+
+// prefixReader reads rest, then r.
+type prefixReader struct {
+	rest []byte
+	r    io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(p.rest) == 0 {
+		return p.r.Read(b)
+	}
+	n := copy(b, p.rest)
+	p.rest = p.rest[n:]
+	if len(p.rest) == 0 {
+		p.rest = nil
+	}
+	return n, nil
 }
 
 // SetMaxBuffered changes ReaderConfig.MaxBuffered from the next buffer the

@@ -646,3 +646,36 @@ func TestReaderNoDetachReuses(t *testing.T) {
 		t.Fatalf("%d allocations for 48 messages not detached", n)
 	}
 }
+
+// SetBufferSize changes the read buffer between messages and keeps what
+// was read ahead: every message after the change is read whole.
+func TestReaderSetBufferSizeKeepsReadAhead(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	var want [][]byte
+	for i := range 6 {
+		p := bytes.Repeat([]byte{byte(i + 1)}, 100+i*3000)
+		want = append(want, p)
+		if err := w.WriteMessage(Message{CSID: 4, Header: Header{TypeID: 9, StreamID: 1}, Payload: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	r := NewReader(&buf, &ReaderConfig{BufferSize: 4096})
+	for i, size := range []int{4096, 1 << 15, 1 << 15, 16, 512, 64 << 10} {
+		m, err := r.ReadMessage()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !bytes.Equal(m.Payload, want[i]) {
+			t.Fatalf("message %d: %d bytes, want %d", i, len(m.Payload), len(want[i]))
+		}
+		r.SetBufferSize(size)
+		if r.BufferSize() != size {
+			t.Fatalf("buffer %d, want %d", r.BufferSize(), size)
+		}
+	}
+	if _, err := r.ReadMessage(); err != io.EOF {
+		t.Fatalf("after the last message: %v, want io.EOF", err)
+	}
+}

@@ -69,7 +69,22 @@ type Writer struct {
 
 	low  [64]wstream
 	high map[uint32]*wstream
+
+	// slack counts the flushes in a row that used at most a quarter of a
+	// buffer grown past keepBuffer (see Flush).
+	slack int
 }
+
+const (
+	// keepBuffer: a Writer keeps buffers up to this size between flushes
+	// whatever their use; larger ones it gives back once shrinkAfter
+	// flushes in a row used a quarter of them at most. A player's writer
+	// grows its buffers for the burst it gets when it joins (the GOP cache)
+	// and then writes a message or two at a time: thousands of players
+	// should not each hold their join's buffers.
+	keepBuffer  = 4 << 10
+	shrinkAfter = 8
+)
 
 // NewWriter returns a Writer with a buffer of DefaultWriteBufferSize. The
 // chunk size starts at DefaultChunkSize.
@@ -259,6 +274,24 @@ func (w *Writer) WritePrepared(p *Prepared) error {
 	return nil
 }
 
+// reset empties the buffers after a flush of used buffered bytes, and
+// gives back those that stayed mostly unused (keepBuffer).
+func (w *Writer) reset(used int) {
+	w.buf = w.buf[:0]
+	if cap(w.buf) <= keepBuffer && cap(w.segs) <= keepBuffer/16 {
+		w.slack = 0
+		return
+	}
+	if used > cap(w.buf)/4 && used > keepBuffer/4 {
+		w.slack = 0
+		return
+	}
+	if w.slack++; w.slack >= shrinkAfter {
+		w.slack = 0
+		w.buf, w.segs, w.vec = nil, nil, nil
+	}
+}
+
 // Flush writes everything buffered to the underlying writer. After an error
 // the Writer is unusable: every later call returns that error.
 func (w *Writer) Flush() error {
@@ -274,7 +307,7 @@ func (w *Writer) Flush() error {
 		if err == nil && n < len(w.buf) {
 			err = io.ErrShortWrite
 		}
-		w.buf = w.buf[:0]
+		w.reset(len(w.buf))
 		if err != nil {
 			w.err = fmt.Errorf("chunk: write: %w", err)
 		}
@@ -322,7 +355,7 @@ func (w *Writer) Flush() error {
 	w.out = nil
 	clear(w.segs)
 	w.segs = w.segs[:0]
-	w.buf = w.buf[:0]
+	w.reset(len(w.buf))
 	if err != nil {
 		w.err = fmt.Errorf("chunk: write: %w", err)
 	}

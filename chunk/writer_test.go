@@ -473,3 +473,55 @@ func TestWriterCoalescesWithoutWritev(t *testing.T) {
 		t.Fatal("coalesced bytes differ")
 	}
 }
+
+// A writer that grew its buffers for a burst of small prepared messages (a
+// player's join) gives them back once its flushes stay small, and then
+// writes small batches without allocating; one whose flushes fill its
+// buffer keeps it.
+func TestWriterGivesBackBurstBuffers(t *testing.T) {
+	w := NewWriter(&countWriter{})
+	w.SetChunkSize(4096)
+	small := func(n int) {
+		t.Helper()
+		for i := range n {
+			p, err := NewPrepared(msg(4, uint32(i), 8, 1, pay(300, byte(i))), 4096)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WritePrepared(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	small(80) // 24 KB of small messages, copied into the buffer
+	if cap(w.buf) <= keepBuffer {
+		t.Fatalf("buffer %d after the burst, want it grown past %d", cap(w.buf), keepBuffer)
+	}
+	for range shrinkAfter {
+		small(1)
+	}
+	if cap(w.buf) > keepBuffer {
+		t.Fatalf("buffer %d after %d small flushes, want at most %d", cap(w.buf), shrinkAfter, keepBuffer)
+	}
+	small(2)
+	p, _ := NewPrepared(msg(4, 1, 8, 1, pay(300, 1)), 4096)
+	if allocs := testing.AllocsPerRun(100, func() { w.WritePrepared(p); w.WritePrepared(p); w.Flush() }); allocs != 0 {
+		t.Fatalf("%v allocations per small batch after the give-back, want 0", allocs)
+	}
+
+	// Full flushes (a publisher's writer): the buffer stays.
+	f := NewWriter(&countWriter{})
+	big := msg(6, 0, 9, 1, pay(DefaultWriteBufferSize, 7))
+	for range 2 * shrinkAfter {
+		if err := f.WriteMessage(big); err != nil {
+			t.Fatal(err)
+		}
+		f.Flush()
+	}
+	if cap(f.buf) < DefaultWriteBufferSize {
+		t.Fatalf("a busy writer's buffer shrank to %d", cap(f.buf))
+	}
+}

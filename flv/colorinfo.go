@@ -9,6 +9,11 @@ import (
 // ColorInfo is the HDR "colorInfo" object that a VideoPacketType Metadata
 // packet carries (Enhanced RTMP v2, "Metadata Frame"). A nil section was
 // absent. Numbers are kept as AMF numbers (float64).
+//
+// A ColorInfo with no section and nothing unknown is a reset: "to reset to
+// the original color state", a publisher sends colorInfo with the value
+// Undefined (recommended) or an empty object; both parse to it (IsReset),
+// and Append writes Undefined for it.
 type ColorInfo struct {
 	ColorConfig *ColorConfig
 	HdrCll      *HdrCll
@@ -83,8 +88,15 @@ func ParseColorInfo(data []byte) (*ColorInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Name != ColorInfoKey || len(s.Args) == 0 {
+	if s.Name != ColorInfoKey {
 		return nil, fmt.Errorf("%w: video metadata %q is not colorInfo", ErrScript, s.Name)
+	}
+	if len(s.Args) == 0 {
+		return &ColorInfo{}, nil // a reset with the value left out
+	}
+	switch s.Args[0].(type) {
+	case amf0.Undefined, nil:
+		return &ColorInfo{}, nil // the recommended reset
 	}
 	props, ok := properties(s.Args[0])
 	if !ok {
@@ -110,8 +122,18 @@ func ParseColorInfo(data []byte) (*ColorInfo, error) {
 	return c, nil
 }
 
-// Append encodes the packet body: AMF0 "colorInfo" and the object.
+// IsReset reports whether c resets the color state: it has no section and
+// nothing unknown.
+func (c *ColorInfo) IsReset() bool {
+	return c.ColorConfig == nil && c.HdrCll == nil && c.HdrMdcv == nil && len(c.Unknown) == 0
+}
+
+// Append encodes the packet body: AMF0 "colorInfo" and the object, or
+// Undefined for a reset (IsReset).
 func (c *ColorInfo) Append(dst []byte) ([]byte, error) {
+	if c.IsReset() {
+		return ScriptData{Name: ColorInfoKey, Args: []amf0.Value{amf0.Undefined{}}}.Append(dst)
+	}
 	var o amf0.Object
 	if c.ColorConfig != nil {
 		o = append(o, amf0.Property{Key: "colorConfig", Value: numbersObject(c.ColorConfig.refs())})

@@ -20,9 +20,11 @@
 // returns io.EOF only at the clean end of a file, and bounds every tag by
 // MaxTagSize before allocating. Reader checks the version, the
 // PreviousTagSize and the StreamID of a file (strict by default, Lenient
-// to read on) and ReadAll reads a whole one. Writer counts what it writes
-// and, on a seekable destination, Close patches the duration and file size
-// into the metadata of WriteMetadata.
+// to read on) and ReadAll reads a whole one. Writer writes whole tags only
+// (a file cut by a crash or a full disk reads to its last tag), counts what
+// it writes and, on a seekable destination, Close patches the duration and
+// file size into the metadata of WriteMetadata and the audio and video
+// flags into the header.
 //
 // Specs: FLV 10.1 Annexes E and F; Enhanced RTMP v1 and v2 ("Enhanced Audio",
 // "Enhanced Video", "Metadata Frame", "Multitrack Streaming", "Enhancing

@@ -334,30 +334,50 @@ func (r *Reader) ReadAll() ([]Tag, error) {
 // Writer writes an FLV file. It buffers: call Close (or Flush) when done.
 // It is not safe for concurrent use.
 //
+// It writes whole tags: the buffer goes to the destination in one Write
+// and only ever ends at a tag boundary, so a file cut by a crash ends
+// there too and reads to its last tag. A Write that fails part way (a
+// full disk) is undone when the destination can truncate (an *os.File):
+// the file is cut back to its last whole tag, and the error sticks.
+//
 // It counts the tags and bytes it writes and measures the duration of the
 // audio and video. Metadata written with WriteMetadata carries "duration"
 // and "filesize"; when the destination is seekable (an io.WriteSeeker such
 // as an *os.File on a regular file), Close seeks back and writes their
-// final values, as FFmpeg's FLV muxer does. On a destination that cannot
-// seek (a pipe, a socket, a bytes.Buffer) the values written at the start
-// stay, and everything else is the same.
+// final values, as FFmpeg's FLV muxer does, and adds the header's audio
+// and video flags for the tags written; after a write error it writes the
+// values of what the file holds. On a destination that cannot seek (a
+// pipe, a socket, a bytes.Buffer) the values written at the start stay,
+// and everything else is the same. A seekable destination is taken to be
+// written by the Writer alone from its position at NewWriter on.
 type Writer struct {
 	dst     io.Writer
-	w       *bufio.Writer
+	buf     []byte // whole tags not yet written
+	size    int    // buf is written once it holds this much
 	scratch [TagHeaderSize + PrevTagSizeLen]byte
 	err     error
 
-	tags  int64
-	bytes int64 // bytes handed to w, header included
+	tags    int64
+	bytes   int64 // bytes handed to the Writer, header included
+	flushed int64 // bytes written to dst: whole tags
+
+	// seekable: dst is an io.WriteSeeker that was at start at NewWriter.
+	seekable bool
+	start    int64
 
 	// Media time: the first audio or video timestamp, and the largest end
-	// (timestamp plus the last step of its type) seen.
-	hasMedia bool
-	first    uint32
-	end      int64
-	lastTS   [2]uint32 // audio, video
-	lastStep [2]uint32
-	seen     [2]bool
+	// (timestamp plus the last step of its type) seen; flushedEnd is end
+	// as of the last Write to dst.
+	hasMedia   bool
+	first      uint32
+	end        int64
+	flushedEnd int64
+	lastTS     [2]uint32 // audio, video
+	lastStep   [2]uint32
+	seen       [2]bool
+
+	// flags is the header's flags byte, headerFlags what was written.
+	flags, headerFlags uint8
 
 	// The offsets (from the start of the file) of the 8-byte numbers of
 	// "duration" and "filesize" in the first WriteMetadata, 0 if none.
@@ -365,22 +385,39 @@ type Writer struct {
 	closed                 bool
 }
 
-// NewWriter writes the header and PreviousTagSize0 to w and returns a Writer
-// for the tags.
+// DefaultWriterSize is the buffer of NewWriter.
+const DefaultWriterSize = 64 << 10
+
+// maxBufKeep is the buffer capacity a Writer keeps after a Write; a
+// larger one (a huge tag went through) is let go.
+const maxBufKeep = 1 << 20
+
+// NewWriter buffers the header and PreviousTagSize0 for w and returns a
+// Writer for the tags, with a buffer of DefaultWriterSize.
 func NewWriter(w io.Writer, h Header) (*Writer, error) {
+	return NewWriterSize(w, h, DefaultWriterSize)
+}
+
+// NewWriterSize is NewWriter with a buffer of size bytes: the tags go to
+// w once they are at least that many (a tag larger than size goes alone).
+func NewWriterSize(w io.Writer, h Header, size int) (*Writer, error) {
 	if len(h.Extra) > maxHeaderExtra {
 		return nil, fmt.Errorf("flv: header extra of %d bytes, limit %d", len(h.Extra), maxHeaderExtra)
 	}
-	fw := &Writer{dst: w, w: bufio.NewWriterSize(w, 64<<10)}
-	var b [headerSize]byte
-	b[0], b[1], b[2], b[3], b[4] = 'F', 'L', 'V', h.Version, h.Flags
-	binary.BigEndian.PutUint32(b[5:], uint32(headerSize+len(h.Extra)))
-	fw.w.Write(b[:])
-	fw.w.Write(h.Extra)
-	_, err := fw.w.Write([]byte{0, 0, 0, 0})
-	fw.err = err
-	fw.bytes = int64(headerSize + len(h.Extra) + PrevTagSizeLen)
-	return fw, err
+	size = max(size, 1<<10)
+	fw := &Writer{dst: w, size: size, buf: make([]byte, 0, min(size, maxBufKeep)+TagHeaderSize+PrevTagSizeLen),
+		flags: h.Flags, headerFlags: h.Flags}
+	if s, ok := w.(io.Seeker); ok {
+		if at, err := s.Seek(0, io.SeekCurrent); err == nil {
+			fw.seekable, fw.start = true, at
+		}
+	}
+	fw.buf = append(fw.buf, 'F', 'L', 'V', h.Version, h.Flags)
+	fw.buf = binary.BigEndian.AppendUint32(fw.buf, uint32(headerSize+len(h.Extra)))
+	fw.buf = append(fw.buf, h.Extra...)
+	fw.buf = append(fw.buf, 0, 0, 0, 0)
+	fw.bytes = int64(len(fw.buf))
+	return fw, nil
 }
 
 // WriteTag writes a tag and its PreviousTagSize.
@@ -397,17 +434,21 @@ func (w *Writer) WriteTag(t Tag) error {
 	if t.Type > 0x1F || t.Reserved > 3 || t.StreamID > 0xFFFFFF {
 		return fmt.Errorf("flv: tag type %d, reserved bits %d or stream id %d out of range", t.Type, t.Reserved, t.StreamID)
 	}
-	h := AppendTagHeader(w.scratch[:0], &t, len(t.Data))
-	w.w.Write(h)
-	w.w.Write(t.Data)
-	binary.BigEndian.PutUint32(w.scratch[:PrevTagSizeLen], uint32(TagHeaderSize+len(t.Data)))
-	_, w.err = w.w.Write(w.scratch[:PrevTagSizeLen])
-	if w.err != nil {
-		return w.err
-	}
+	w.buf = AppendTagHeader(w.buf, &t, len(t.Data))
+	w.buf = append(w.buf, t.Data...)
+	w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(TagHeaderSize+len(t.Data)))
 	w.tags++
 	w.bytes += int64(TagHeaderSize + len(t.Data) + PrevTagSizeLen)
+	switch t.Type {
+	case TagAudio:
+		w.flags |= FlagAudio
+	case TagVideo:
+		w.flags |= FlagVideo
+	}
 	w.measure(t.Type, t.Timestamp)
+	if len(w.buf) >= w.size {
+		return w.Flush()
+	}
 	return nil
 }
 
@@ -443,6 +484,10 @@ func (w *Writer) Tags() int64 { return w.tags }
 // Bytes returns the size of what has been written: the header and every
 // tag with its PreviousTagSize, buffered bytes included.
 func (w *Writer) Bytes() int64 { return w.bytes }
+
+// Flushed returns the bytes that reached the destination: whole tags, all
+// the file holds after a write error.
+func (w *Writer) Flushed() int64 { return w.flushed }
 
 // Duration returns the time the audio and video written so far span: from
 // the first audio or video timestamp to the end of the last one, where a
@@ -528,62 +573,97 @@ func appendMetadataBody(dst []byte, props []amf0.Property) (b []byte, durationAt
 
 var errWriterClosed = errors.New("flv: write after Close")
 
-// Flush writes buffered data to the underlying writer.
+// truncater is a destination that can be cut back (*os.File).
+type truncater interface {
+	Truncate(size int64) error
+}
+
+// Flush writes the buffered tags to the destination with one Write. A
+// Write that fails part way is undone where the destination can seek and
+// truncate; the error sticks.
 func (w *Writer) Flush() error {
 	if w.err != nil {
 		return w.err
 	}
-	w.err = w.w.Flush()
-	return w.err
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n, err := w.dst.Write(w.buf)
+	if err == nil && n < len(w.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = err
+		if tr, ok := w.dst.(truncater); ok && n > 0 && w.seekable {
+			if tr.Truncate(w.start+w.flushed) == nil {
+				w.dst.(io.Seeker).Seek(w.start+w.flushed, io.SeekStart)
+			}
+		}
+		w.buf = w.buf[:0]
+		return err
+	}
+	w.flushed += int64(n)
+	w.flushedEnd = w.end
+	if cap(w.buf) > maxBufKeep {
+		w.buf = make([]byte, 0, min(w.size, maxBufKeep)+TagHeaderSize+PrevTagSizeLen)
+	} else {
+		w.buf = w.buf[:0]
+	}
+	return nil
 }
 
 // Close flushes, and on a seekable destination writes the final duration
 // (in seconds) and file size (in bytes) into the metadata of
-// WriteMetadata, then seeks back to the end of the file. A destination that
-// cannot seek is not an error: the placeholders stay. Close does not close
-// the destination; it is safe to call twice.
+// WriteMetadata and the audio and video flags of the tags written into
+// the header, then seeks back to the end of the file. After a write error
+// it writes those of what the file holds, and returns the error. A
+// destination that cannot seek is not an error: the placeholders stay.
+// Close does not close the destination; it is safe to call twice.
 func (w *Writer) Close() error {
 	if w.closed {
 		return w.err
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
+	w.Flush()
 	w.closed = true
-	ws, ok := w.dst.(io.WriteSeeker)
-	if !ok || w.durationAt == 0 {
-		return nil
-	}
-	end, err := ws.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return nil // a pipe or a terminal: not seekable
-	}
-	start := end - w.bytes
-	if start < 0 {
-		return nil // written to by others: the offsets are unknown
-	}
-	if w.hasMedia {
-		if w.err = writeNumberAt(ws, start+w.durationAt, w.Duration().Seconds()); w.err != nil {
-			return w.err
-		}
-	}
-	if w.err = writeNumberAt(ws, start+w.fileSizeAt, float64(w.bytes)); w.err != nil {
+	w.buf = nil
+	if !w.seekable {
 		return w.err
 	}
-	if _, w.err = ws.Seek(end, io.SeekStart); w.err != nil {
-		return fmt.Errorf("flv: seek back to the end: %w", w.err)
-	}
-	return nil
-}
-
-func writeNumberAt(ws io.WriteSeeker, at int64, f float64) error {
-	if _, err := ws.Seek(at, io.SeekStart); err != nil {
-		return fmt.Errorf("flv: seek to the metadata: %w", err)
+	ws := w.dst.(io.WriteSeeker)
+	end := w.start + w.flushed
+	patch := func(at int64, b []byte) {
+		if at+int64(len(b)) > end {
+			return // cut off by a write error
+		}
+		if _, err := ws.Seek(w.start+at, io.SeekStart); err != nil {
+			w.setErr(fmt.Errorf("flv: seek to patch: %w", err))
+			return
+		}
+		if _, err := ws.Write(b); err != nil {
+			w.setErr(fmt.Errorf("flv: patch: %w", err))
+		}
 	}
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], math.Float64bits(f))
-	if _, err := ws.Write(b[:]); err != nil {
-		return fmt.Errorf("flv: patch the metadata: %w", err)
+	if w.durationAt > 0 {
+		if w.hasMedia {
+			binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(w.flushedEnd-int64(w.first))/1000))
+			patch(w.durationAt, b[:])
+		}
+		binary.BigEndian.PutUint64(b[:], math.Float64bits(float64(w.flushed)))
+		patch(w.fileSizeAt, b[:])
 	}
-	return nil
+	if w.flags != w.headerFlags {
+		patch(4, []byte{w.flags})
+	}
+	if _, err := ws.Seek(end, io.SeekStart); err != nil {
+		w.setErr(fmt.Errorf("flv: seek back to the end: %w", err))
+	}
+	return w.err
+}
+
+// setErr keeps the first error.
+func (w *Writer) setErr(err error) {
+	if w.err == nil {
+		w.err = err
+	}
 }

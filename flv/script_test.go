@@ -185,3 +185,40 @@ func BenchmarkParseOnMetaData(b *testing.B) {
 		}
 	}
 }
+
+// A colorInfo reset (Enhanced RTMP v2, Metadata Frame: "send colorInfo with
+// a value of Undefined (the RECOMMENDED approach) or an empty object")
+// parses, in each form, to a ColorInfo that IsReset, and is written as
+// Undefined.
+func TestColorInfoReset(t *testing.T) {
+	name := "02 0009 636f6c6f72496e666f" // "colorInfo"
+	for _, tc := range []struct{ name, body string }{
+		{"undefined", name + " 06"},
+		{"empty object", name + " 03 000009"},
+		{"empty ECMA array", name + " 08 00000000 000009"},
+		{"null", name + " 05"},
+		{"no value", name},
+	} {
+		c, err := ParseColorInfo(hx(tc.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !c.IsReset() {
+			t.Fatalf("%s: %+v is not a reset", tc.name, c)
+		}
+	}
+	got, err := (&ColorInfo{}).Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := hx(name + " 06"); !bytes.Equal(got, want) {
+		t.Fatalf("reset written as % x, want % x", got, want)
+	}
+	c, err := ParseColorInfo(hx(name + " 03 0006 686472436c6c 03 000009 000009")) // {hdrCll: {}}
+	if err != nil || c.IsReset() || c.HdrCll == nil {
+		t.Fatalf("colorInfo with hdrCll: %+v %v", c, err)
+	}
+	if _, err := ParseColorInfo(hx(name + " 02 0001 78")); err == nil {
+		t.Fatal("colorInfo as a string parsed")
+	}
+}

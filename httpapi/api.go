@@ -60,9 +60,13 @@ type Options struct {
 //	GET  /v1/streams                 {"streams": [live.StreamInfo...]}
 //	GET  /v1/streams/{app}/{name...} one live.StreamInfo; 404 if unknown
 //	GET  /v1/sessions                {"sessions": [live.SessionInfo...]}
+//
+// Streams and sessions carry "uptime" too: seconds since the publisher
+// started (0 with none) or since the hub took the session.
+//
 //	POST /v1/kick                    {"id": N} or {"app": A, "name": N}
 //	POST /v1/drain                   starts Options.Drain; 202
-//	GET  /v1/record                  {"recordings": [record.Status...]}
+//	GET  /v1/record                  {"recordings": [record.Status...], "ended": [the last 32 ended]}
 //	POST /v1/record/start            {"app": A, "name": N}: records one stream
 //	POST /v1/record/stop             {"app": A, "name": N}: stops its recording
 //	GET  /v1/relays                  {"pushes": [...], "pulls": [...]}
@@ -105,7 +109,7 @@ func New(o Options) *API {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.m.register(reg)
-	reg.MustRegister(newRecordMetrics(a.rec.Load))
+	reg.MustRegister(newRecordMetrics(a.rec.Load), newRelayMetrics(a.rel.Load))
 	metricsHandler := promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:            promLog{a.log},
 		ErrorHandling:       promhttp.ContinueOnError,
@@ -239,12 +243,44 @@ func (a *API) streams(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss := hub.Streams()
+	out := make([]streamView, len(ss))
+	now := time.Now()
 	for i := range ss {
 		a.redactStream(&ss[i])
+		out[i] = newStreamView(ss[i], now)
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Streams []live.StreamInfo `json:"streams"`
-	}{ss})
+		Streams []streamView `json:"streams"`
+	}{out})
+}
+
+// streamView is a stream as the API shows it: the hub's snapshot and its
+// uptime by the server's clock, which a status page shows without
+// trusting the browser's.
+type streamView struct {
+	live.StreamInfo
+	// Uptime is the seconds since the publisher started, 0 with none.
+	Uptime float64 `json:"uptime"`
+}
+
+func newStreamView(si live.StreamInfo, now time.Time) streamView {
+	v := streamView{StreamInfo: si}
+	if si.Publishing && !si.Since.IsZero() {
+		v.Uptime = seconds(now.Sub(si.Since))
+	}
+	return v
+}
+
+// sessionView is a session as the API shows it, with its uptime.
+type sessionView struct {
+	live.SessionInfo
+	// Uptime is the seconds since the hub took the session.
+	Uptime float64 `json:"uptime"`
+}
+
+// seconds rounds d to tenths of a second, never below 0.
+func seconds(d time.Duration) float64 {
+	return float64(max(d, 0).Round(100*time.Millisecond)) / float64(time.Second)
 }
 
 func (a *API) stream(w http.ResponseWriter, r *http.Request) {
@@ -256,7 +292,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 	for _, si := range hub.Streams() {
 		if si.Key == k {
 			a.redactStream(&si)
-			writeJSON(w, http.StatusOK, si)
+			writeJSON(w, http.StatusOK, newStreamView(si, time.Now()))
 			return
 		}
 	}
@@ -269,12 +305,18 @@ func (a *API) sessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ss := hub.Sessions()
+	out := make([]sessionView, len(ss))
+	now := time.Now()
 	for i := range ss {
 		ss[i].Session = a.redactSession(ss[i].Session)
+		out[i] = sessionView{SessionInfo: ss[i]}
+		if !ss[i].Start.IsZero() {
+			out[i].Uptime = seconds(now.Sub(ss[i].Start))
+		}
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Sessions []live.SessionInfo `json:"sessions"`
-	}{ss})
+		Sessions []sessionView `json:"sessions"`
+	}{out})
 }
 
 // kickRequest names a session by ID, or a stream whose publisher to end.

@@ -15,7 +15,16 @@
 // GET and as WebSocket-FLV for an Upgrade (see FLV for codecs, CORS and the
 // answers); Root dispatches the paths under / that the API does not take:
 //
-//	mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(hub, httpapi.FLVOptions{})})
+//	mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(hub, httpapi.FLVOptions{}), Page: httpapi.NewPage()})
+//
+// # Status page
+//
+// Page serves a status page at / (and its assets under /assets/): the
+// streams from the JSON API, refreshed live, each with a player in the
+// browser (hls.js for HLS, mpegts.js for HTTP-FLV and WebSocket-FLV) that
+// says which codecs the browser cannot play. The page and the pinned
+// player libraries are embedded in the binary; scripts/fetch-players
+// fetches the libraries again and checks them against web/players.sha256.
 //
 // # Metrics
 //
@@ -37,6 +46,26 @@
 //	ertmp_dropped_packets_total{protocol}            counter  packets skipped for subscribers behind
 //	ertmp_hook_duration_seconds{hook,outcome}        histogram hook calls and their latency
 //
+// With a record manager (SetRecorder) and a relay manager (SetRelay):
+//
+//	ertmp_record_active                              gauge    recordings running
+//	ertmp_record_files_total                         counter  recorded files finished
+//	ertmp_record_bytes_total                         counter  bytes of the files finished
+//	ertmp_record_errors_total                        counter  recordings a write error stopped
+//	ertmp_record_lost_packets_total                  counter  packets lost by recorders behind
+//	ertmp_record_loss_events_total                   counter  times a recorder fell behind
+//	ertmp_relay_connections{kind,state}              gauge    push targets and pulls by state
+//	ertmp_relay_reconnects_total{kind}               counter  relay connections lost, refused or ended
+//	ertmp_relay_bytes_total{kind}                    counter  bytes sent to targets, received from upstreams
+//	ertmp_relay_packets_total{kind}                  counter  packets sent to targets, published by pulls
+//	ertmp_relay_lost_packets_total                   counter  packets dropped for slow push targets
+//	ertmp_relay_failures_total{kind,reason}          counter  relay connection failures by reason
+//
+// A relay's kind is "push" (one per target) or "pull"; its state is
+// relay.State's text (connecting, connected, retrying); a failure's reason
+// relay.Failure's (unreachable, timeout, tls, refused, closed, upstream
+// ended, other).
+//
 // kind is "publish" or "play"; protocol is the session's (rtmp, rtmps,
 // http-flv, ...); reason is live.Reason's text for sessions (client
 // closed, rejected, slow consumer, kicked, ...) and rtmp.CloseReason's for
@@ -51,7 +80,8 @@
 // GET /v1/streams lists live.StreamInfo (tracks with their codecs,
 // bitrates, publisher, subscribers by protocol); GET
 // /v1/streams/{app}/{name} one of them; GET /v1/sessions lists
-// live.SessionInfo; POST /v1/kick with {"id": N} ends a session, with
+// live.SessionInfo; both add "uptime", in seconds by the server's clock;
+// POST /v1/kick with {"id": N} ends a session, with
 // {"app": A, "name": N} a stream's publisher; POST /v1/drain starts
 // Options.Drain. With Options.Token set, every /v1/ request needs
 // "Authorization: Bearer TOKEN". A tcUrl's query string, where clients put

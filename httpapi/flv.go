@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -154,7 +156,14 @@ func (f *FLV) serveHTTP(w http.ResponseWriter, r *http.Request, opts live.Subscr
 	rc := http.NewResponseController(w)
 	// A slow consumer, a kick or a forced shutdown may find the handler
 	// blocked in a write: a deadline in the past frees it.
-	opts.Stop = func(live.Reason) { rc.SetWriteDeadline(time.Now()) }
+	var hijacked atomic.Value // net.Conn, once the body goes out raw
+	opts.Stop = func(live.Reason) {
+		if c, ok := hijacked.Load().(net.Conn); ok {
+			c.SetWriteDeadline(time.Now())
+			return
+		}
+		rc.SetWriteDeadline(time.Now())
+	}
 	sub, err := f.hub.Subscribe(r.Context(), live.Key{App: opts.Session.App, Name: opts.Session.Stream}, opts)
 	if err != nil {
 		f.refuse(w, r, err)
@@ -165,6 +174,13 @@ func (f *FLV) serveHTTP(w http.ResponseWriter, r *http.Request, opts live.Subscr
 	h.Set("Content-Type", "video/x-flv")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
+	if r.ProtoMajor == 1 {
+		if conn, brw, err := rc.Hijack(); err == nil {
+			hijacked.Store(conn)
+			serveRaw(r.Context(), conn, brw, h, sub, out)
+			return
+		}
+	}
 	cw := &countWriter{w: w, n: out}
 	if _, err := cw.Write(flvHeader); err != nil || rc.Flush() != nil {
 		return
@@ -178,6 +194,86 @@ func (f *FLV) serveHTTP(w http.ResponseWriter, r *http.Request, opts live.Subscr
 		return rc.Flush()
 	})
 }
+
+// rawWriteTimeout bounds each batch written to a viewer's connection.
+const rawWriteTimeout = 30 * time.Second
+
+// serveRaw writes an HTTP/1.1 response on a hijacked connection: the
+// status line and header, then each batch of tags as one chunk of the
+// chunked encoding, in one write (writev on TCP). Through net/http's
+// writer each tag would take a chunk of its own, a copy and up to three
+// writes. The connection closes at the end; a read of it that ends (the
+// viewer left) ends the stream.
+func serveRaw(ctx context.Context, conn net.Conn, brw *bufio.ReadWriter, h http.Header, sub *live.Subscription, out *atomic.Uint64) {
+	defer conn.Close()
+	conn.SetDeadline(time.Time{}) // the server's header deadlines
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		io.Copy(io.Discard, brw.Reader)
+		cancel()
+	}()
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	h.Set("Transfer-Encoding", "chunked")
+	h.Set("Connection", "close")
+	var head bytes.Buffer
+	head.WriteString("HTTP/1.1 200 OK\r\n")
+	h.Write(&head)
+	head.WriteString("\r\n")
+	_, tcp := conn.(*net.TCPConn)
+	var (
+		size  []byte
+		vec   net.Buffers
+		wire  net.Buffers // what WriteTo consumes
+		flat  []byte
+		first = head.Bytes()
+	)
+	write := func(tags [][]byte) error {
+		n := 0
+		for _, t := range tags {
+			n += len(t)
+		}
+		size = append(strconv.AppendInt(size[:0], int64(n), 16), '\r', '\n')
+		vec = vec[:0]
+		if first != nil {
+			vec = append(vec, first)
+			first = nil
+		}
+		vec = append(vec, size)
+		vec = append(vec, tags...)
+		vec = append(vec, crlf)
+		conn.SetWriteDeadline(time.Now().Add(rawWriteTimeout))
+		var err error
+		if tcp {
+			wire = vec
+			_, err = wire.WriteTo(conn)
+		} else {
+			flat = flat[:0]
+			for _, b := range vec {
+				flat = append(flat, b...)
+			}
+			_, err = conn.Write(flat)
+		}
+		clear(vec)
+		if err == nil {
+			out.Add(uint64(n))
+		}
+		return err
+	}
+	if write([][]byte{flvHeader}) != nil {
+		return
+	}
+	if reason := stream(ctx, sub, write); reason != live.ReasonNone {
+		// The stream ended: the last chunk, so the viewer sees a whole body.
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		conn.Write(lastChunk)
+	}
+}
+
+var (
+	crlf      = []byte("\r\n")
+	lastChunk = []byte("0\r\n\r\n")
+)
 
 // serveWS streams to a WebSocket-FLV viewer.
 func (f *FLV) serveWS(w http.ResponseWriter, r *http.Request, opts live.SubscribeOptions, out *atomic.Uint64) {
@@ -347,17 +443,25 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // Root dispatches the paths of the HTTP listener that no fixed route
 // (/metrics, /healthz, /v1/) takes: mount it at "/". A path ending in .flv
-// goes to FLV; the others answer 404 until their handlers exist (HLS at
-// /APP/STREAM/index.m3u8, the status page at /). A nil handler is not
-// served. Root is safe for concurrent use once set up.
+// goes to FLV; exactly the paths Page serves ("/" and its assets) to Page,
+// so that no stream path is shadowed; any other path under /APP/STREAM/
+// (/APP/STREAM/index.m3u8 and the playlists and segments it names) to HLS;
+// the others answer 404. A nil handler is not served. Root is safe for
+// concurrent use once set up.
 type Root struct {
-	FLV http.Handler
+	FLV  http.Handler
+	HLS  http.Handler
+	Page *Page
 }
 
 func (rt *Root) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case rt.FLV != nil && strings.HasSuffix(p, ".flv"):
 		rt.FLV.ServeHTTP(w, r)
+	case rt.Page != nil && rt.Page.Serves(p):
+		rt.Page.ServeHTTP(w, r)
+	case rt.HLS != nil && strings.Count(p, "/") >= 3:
+		rt.HLS.ServeHTTP(w, r)
 	default:
 		http.NotFound(w, r)
 	}

@@ -17,7 +17,7 @@ import (
 func (a *API) SetRecorder(m *record.Manager) { a.rec.Store(m) }
 
 // SetRelay sets the relay manager behind GET /v1/relays (without one it
-// answers 501).
+// answers 501), and the ertmp_relay_* metrics.
 func (a *API) SetRelay(m *relay.Manager) { a.rel.Store(m) }
 
 // recordRequest is the body of POST /v1/record/start and stop.
@@ -39,14 +39,18 @@ func (a *API) recordings(w http.ResponseWriter, r *http.Request) {
 	if m == nil {
 		return
 	}
-	rs := m.Recordings()
-	for i := range rs {
-		rs[i].Key.Name = a.redact(rs[i].Key.Name)
-		rs[i].Path = a.redact(rs[i].Path)
+	rs, ended := m.Recordings(), m.Ended()
+	for _, l := range [][]record.Status{rs, ended} {
+		for i := range l {
+			l[i].Key.Name = a.redact(l[i].Key.Name)
+			l[i].Path = a.redact(l[i].Path)
+			l[i].Error = a.redact(l[i].Error)
+		}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Recordings []record.Status `json:"recordings"`
-	}{rs})
+		Ended      []record.Status `json:"ended"`
+	}{rs, ended})
 }
 
 func (a *API) recordStart(w http.ResponseWriter, r *http.Request) { a.recordCall(w, r, true) }
@@ -161,4 +165,64 @@ func (r *recordMetrics) Collect(ch chan<- prometheus.Metric) {
 	}{{r.files, st.Files}, {r.bytes, st.Bytes}, {r.errors, st.Errors}, {r.lost, st.Lost}, {r.lossEvents, st.LossEvents}} {
 		ch <- prometheus.MustNewConstMetric(c.d, prometheus.CounterValue, float64(c.v))
 	}
+}
+
+// relayMetrics are the ertmp_relay_* metrics, read from the relay
+// manager's Stats at scrape time (nothing until SetRelay). Their labels
+// are the relay kind (push: a push target; pull: a pull), a state and a
+// failure reason, closed sets; per-target figures (URL, last error) are
+// in GET /v1/relays.
+type relayMetrics struct {
+	rel                                      func() *relay.Manager
+	relays, reconnects, bytes, packets, lost *prometheus.Desc
+	failures                                 *prometheus.Desc
+}
+
+func newRelayMetrics(rel func() *relay.Manager) *relayMetrics {
+	return &relayMetrics{rel: rel,
+		relays: prometheus.NewDesc("ertmp_relay_connections",
+			"Push targets and pulls running, by kind (push, pull) and state (connecting, connected, retrying).", []string{"kind", "state"}, nil),
+		reconnects: prometheus.NewDesc("ertmp_relay_reconnects_total",
+			"Relay connections lost, refused or ended, after which the relay connects again, by kind.", []string{"kind"}, nil),
+		bytes: prometheus.NewDesc("ertmp_relay_bytes_total",
+			"Bytes sent to push targets (kind push) or received from upstreams (kind pull).", []string{"kind"}, nil),
+		packets: prometheus.NewDesc("ertmp_relay_packets_total",
+			"Packets sent to push targets (kind push) or published by pulls (kind pull).", []string{"kind"}, nil),
+		lost: prometheus.NewDesc("ertmp_relay_lost_packets_total",
+			"Packets a slow push target's queue dropped (video up to a key frame).", nil, nil),
+		failures: prometheus.NewDesc("ertmp_relay_failures_total",
+			"Relay connection failures by kind and reason (unreachable, timeout, tls, refused, closed, upstream ended, other).", []string{"kind", "reason"}, nil),
+	}
+}
+
+func (r *relayMetrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{r.relays, r.reconnects, r.bytes, r.packets, r.lost, r.failures} {
+		ch <- d
+	}
+}
+
+func (r *relayMetrics) Collect(ch chan<- prometheus.Metric) {
+	m := r.rel()
+	if m == nil {
+		return
+	}
+	st := m.Stats()
+	for _, k := range []struct {
+		name string
+		s    *relay.KindStats
+	}{{"push", &st.Push}, {"pull", &st.Pull}} {
+		for _, s := range []struct {
+			state relay.State
+			n     int
+		}{{relay.StateConnecting, k.s.Connecting}, {relay.StateConnected, k.s.Connected}, {relay.StateRetrying, k.s.Retrying}} {
+			ch <- prometheus.MustNewConstMetric(r.relays, prometheus.GaugeValue, float64(s.n), k.name, s.state.String())
+		}
+		ch <- prometheus.MustNewConstMetric(r.reconnects, prometheus.CounterValue, float64(k.s.Reconnects), k.name)
+		ch <- prometheus.MustNewConstMetric(r.bytes, prometheus.CounterValue, float64(k.s.Bytes), k.name)
+		ch <- prometheus.MustNewConstMetric(r.packets, prometheus.CounterValue, float64(k.s.Packets), k.name)
+		for _, f := range relay.Failures() {
+			ch <- prometheus.MustNewConstMetric(r.failures, prometheus.CounterValue, float64(k.s.Failures[f]), k.name, f.String())
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(r.lost, prometheus.CounterValue, float64(st.Push.Lost))
 }

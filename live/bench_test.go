@@ -131,7 +131,7 @@ func TestFanoutAllocs(t *testing.T) {
 // player's reader has read it. The readers reuse their buffers, so the
 // allocations counted are the server's.
 func BenchmarkFanoutTCP(b *testing.B) {
-	for _, n := range []int{1, 10, 100} {
+	for _, n := range []int{1, 10, 100, 1000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
 			// No merge window: the benchmark times one message's way
 			// through (ertmp bench measures the window's trade).

@@ -451,6 +451,47 @@ func (h *Hub) Streams() []StreamInfo {
 	return out
 }
 
+// DataFrame returns the data frame that the publisher of k keeps for late
+// subscribers under handler (the name after "@setDataFrame", or
+// "onMetaData" for a bare onMetaData): the packet subscribers get, its
+// payload the unwrapped data message (handler, values...). It reports
+// false when k is not published or keeps no frame of that name. The
+// packet is shared: read it, never change it.
+func (h *Hub) DataFrame(k Key, handler string) (*Packet, bool) {
+	h.mu.Lock()
+	st := h.streams[k]
+	h.mu.Unlock()
+	if st == nil {
+		return nil, false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pub == nil {
+		return nil, false
+	}
+	if i := slices.Index(st.frameNames, handler); i >= 0 {
+		return st.frames[i], true
+	}
+	return nil, false
+}
+
+// DataFrameNames returns the handler names of the data frames the
+// publisher of k keeps, in the order they were first set.
+func (h *Hub) DataFrameNames(k Key) []string {
+	h.mu.Lock()
+	st := h.streams[k]
+	h.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.pub == nil {
+		return nil
+	}
+	return slices.Clone(st.frameNames)
+}
+
 // SessionInfo is a snapshot of one session the hub took.
 type SessionInfo struct {
 	*Session
@@ -559,3 +600,19 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 
 // forceWait bounds how long Shutdown waits for sessions after forcing them.
 const forceWait = time.Second
+
+// Authorize admits a viewer that is not a subscription of its own (an HLS
+// viewer: one subscription serves every viewer of a stream, each of which
+// is authorized on its own): it checks the names and asks
+// Config.Hooks.Authorize about s as a play, and returns the key s attaches
+// to (the hook may rename it) or the refusal (ErrBadName, a DeniedError).
+// s.App and s.Stream name what the viewer asked for; Authorize sets Kind
+// and Key. No session is recorded: the caller's subscription is one.
+func (h *Hub) Authorize(ctx context.Context, s *Session) (Key, error) {
+	if h.closed.Load() {
+		return Key{}, ErrShutdown
+	}
+	s.Kind = rtmp.KindPlay
+	s.Key = Key{App: s.App, Name: s.Stream}
+	return h.admit(ctx, s)
+}

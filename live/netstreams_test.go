@@ -173,3 +173,89 @@ func TestHubThousandPublishesOneConnection(t *testing.T) {
 		})
 	}
 }
+
+// Two players on one client connection: ending one of them (an operator's
+// kick) ends that stream alone with StreamEOF and NetStream.Play.Stop; the
+// other keeps receiving its stream on the same connection.
+func TestHubKickOnePlayerOfTwoOnOneConnection(t *testing.T) {
+	sh := startHub(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pubs := map[string]*Publication{}
+	for _, name := range []string{"a", "b"} {
+		p, err := sh.hub.Publish(ctx, Key{App: "live", Name: name}, PublishOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		p.Write(rtmp.Packet{Type: message.TypeVideo, Payload: avcSeq()})
+		p.Write(rtmp.Packet{Type: message.TypeVideo, Payload: avcFrame(true, 0)})
+		p.Flush()
+		pubs[name] = p
+	}
+	pa, err := rtmp.DialPlay(ctx, "rtmp://"+sh.addr+"/live/a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pa.Close()
+	pb, err := pa.Play(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa.Conn() != pb.Conn() {
+		t.Fatal("two connections")
+	}
+	var idA uint64
+	for _, si := range sh.hub.Sessions() {
+		if si.Kind == "play" && si.Key.Name == "a" {
+			idA = si.ID
+		}
+	}
+	if idA == 0 {
+		t.Fatalf("no play session of a in %+v", sh.hub.Sessions())
+	}
+	if err := sh.hub.Kick(idA); err != nil {
+		t.Fatal(err)
+	}
+	// Player a reads to its end.
+	for {
+		_, err := pa.ReadPacket()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("player a ended with %v, want io.EOF (its stream ended)", err)
+			}
+			break
+		}
+	}
+	// Player b gets what its publisher sends after the kick.
+	go func() {
+		for n := uint32(1); ctx.Err() == nil; n++ {
+			pubs["b"].Write(rtmp.Packet{Type: message.TypeVideo, Timestamp: n * 33, Payload: avcFrame(false, n)})
+			pubs["b"].Flush()
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	got := make(chan error, 1)
+	go func() {
+		n := 0
+		for n < 20 {
+			pk, err := pb.ReadPacket()
+			if err != nil {
+				got <- fmt.Errorf("player b after a was kicked: %w (after %d packets)", err, n)
+				return
+			}
+			if pk.Type == message.TypeVideo && len(pk.Payload) == 9 && pk.Payload[0] == 0x27 {
+				n++
+			}
+		}
+		got <- nil
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("player b received no packets after a was kicked")
+	}
+}

@@ -27,15 +27,23 @@ func (r *ring) push(e entry) {
 func (r *ring) front() *entry { return &r.buf[r.head] }
 
 // drain appends every item to dst in order, empties the ring and returns dst.
+// A ring that grew for a burst (a subscriber's join: the GOP cache) gives
+// its storage back once it drains little (ringKeep).
 func (r *ring) drain(dst []Item) []Item {
 	for i := 0; i < r.n; i++ {
 		j := (r.head + i) % len(r.buf)
 		dst = append(dst, r.buf[j].Item)
 		r.buf[j] = entry{}
 	}
+	if len(r.buf) > ringKeep && r.n <= ringKeep/4 {
+		r.buf = nil
+	}
 	r.head, r.n = 0, 0
 	return dst
 }
+
+// ringKeep is the storage (entries) a ring keeps whatever it drains.
+const ringKeep = 64
 
 // filter keeps the entries keep accepts, in order, and returns the bytes of
 // packets it removed and how many.

@@ -100,6 +100,13 @@ func (h *Hub) track(c *rtmp.Conn, add bool) {
 	}
 }
 
+// sessionsOn returns how many RTMP sessions the hub serves on c.
+func (h *Hub) sessionsOn(c *rtmp.Conn) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conns[c]
+}
+
 func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 	var mu sync.Mutex
 	var ps *rtmp.PublishSession
@@ -182,8 +189,15 @@ func (h *Hub) servePlay(req *rtmp.Request, sess *Session, key Key) {
 		Capabilities: req.Capabilities,
 		Prepare:      func(p *Packet) { p.Prepared(chunkSize, sid) },
 		// The writer may be blocked in a write: closing the connection
-		// frees it.
-		Stop: func(Reason) { conn.Close() },
+		// frees it. A connection that carries other sessions (several
+		// NetStreams) stays: the writer wakes, ends this stream alone
+		// (StreamEOF, NetStream.Play.Stop) and a write blocked meanwhile
+		// ends at the write timeout.
+		Stop: func(Reason) {
+			if h.sessionsOn(conn) <= 1 {
+				conn.Close()
+			}
+		},
 	})
 	if err != nil {
 		rejectRTMP(req, err)
@@ -234,6 +248,10 @@ func (h *Hub) writePlayer(sub *Subscription, ps *rtmp.PlaySession) (Reason, erro
 	var batch []*chunk.Prepared
 	for {
 		var err error
+		if cap(items) > ringKeep && len(items) <= ringKeep/4 {
+			// The join's burst is over: do not hold its storage.
+			items, batch = nil, nil
+		}
 		items, err = sub.TryRead(items[:0])
 		if err != nil {
 			var e *EndError

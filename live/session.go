@@ -86,7 +86,8 @@ type Session struct {
 	// Request is the RTMP request, nil for other protocols.
 	Request *rtmp.Request `json:"-"`
 	// Counters, when set, reports the transport's bytes read and written
-	// (for SessionEnd and Sessions).
+	// (for SessionEnd and Sessions). The sessions of one RTMP connection
+	// (several NetStreams) share it: their Packets and Bytes are their own.
 	Counters func() (in, out uint64) `json:"-"`
 	// Start is when the hub took the session.
 	Start time.Time `json:"since"`
@@ -121,7 +122,8 @@ type SessionEnd struct {
 	// Duration runs from the start of the session to its end.
 	Duration time.Duration
 	// BytesIn and BytesOut are the transport's bytes (Session.Counters),
-	// headers included.
+	// headers included: the whole connection's when it carried several
+	// sessions.
 	BytesIn, BytesOut uint64
 	// Packets counts media and data packets: relayed from a publisher, or
 	// delivered to a subscriber; Bytes their payload bytes.

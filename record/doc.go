@@ -25,7 +25,8 @@
 // boundary and plays to the cut. A write error (a full disk) stops that
 // recording, never the stream: the file is cut back to its last whole
 // tag, patched and closed, and the error is logged, counted (Stats) and
-// reported (File.Err, Options.OnFile).
+// reported (File.Err, Options.OnFile, Manager.Ended). The files are
+// written with flv.Writer, which writes whole tags and patches them.
 //
 // # Managing recordings
 //

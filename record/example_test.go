@@ -69,8 +69,8 @@ func Example() {
 		fmt.Printf("%v %d ms %d bytes\n", tag.Type, tag.Timestamp, len(tag.Data))
 	}
 	// Output:
-	// live/cam.flv unpublished 40ms
-	// script 0 ms onMetaData duration 0.04 filesize 169 width 320
+	// live/cam.flv unpublished 80ms
+	// script 0 ms onMetaData duration 0.08 filesize 169 width 320
 	// video 0 ms 9 bytes
 	// video 0 ms 6 bytes
 	// video 40 ms 6 bytes

@@ -185,6 +185,7 @@ func metadata(t *testing.T, tag flv.Tag) amf0.ECMAArray {
 type memFile struct {
 	mu     sync.Mutex
 	b      []byte
+	pos    int64
 	limit  int
 	closed bool
 	gate   chan struct{} // when set, each Write waits for a receive
@@ -196,23 +197,33 @@ func (f *memFile) Write(p []byte) (int, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.limit > 0 && len(f.b)+len(p) > f.limit {
-		n := f.limit - len(f.b)
-		f.b = append(f.b, p[:n]...)
-		return n, &os.PathError{Op: "write", Path: "mem", Err: syscall.ENOSPC}
+	var err error
+	if f.limit > 0 && int(f.pos)+len(p) > f.limit {
+		p = p[:max(f.limit-int(f.pos), 0)]
+		err = &os.PathError{Op: "write", Path: "mem", Err: syscall.ENOSPC}
 	}
-	f.b = append(f.b, p...)
-	return len(p), nil
+	if end := int(f.pos) + len(p); end > len(f.b) {
+		f.b = append(f.b, make([]byte, end-len(f.b))...)
+	}
+	copy(f.b[f.pos:], p)
+	f.pos += int64(len(p))
+	return len(p), err
 }
 
-func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
+func (f *memFile) Seek(off int64, whence int) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if int(off)+len(p) > len(f.b) {
-		return 0, errors.New("memFile: WriteAt past the end")
+	switch whence {
+	case io.SeekCurrent:
+		off += f.pos
+	case io.SeekEnd:
+		off += int64(len(f.b))
 	}
-	copy(f.b[off:], p)
-	return len(p), nil
+	if off < 0 {
+		return 0, errors.New("memFile: seek before the start")
+	}
+	f.pos = off
+	return off, nil
 }
 
 func (f *memFile) Truncate(n int64) error {

@@ -51,9 +51,13 @@ type Manager struct {
 
 	mu       sync.Mutex
 	recs     map[live.Key]*Recorder
+	ended    []Status // the last maxEnded recordings that ended, oldest first
 	shutdown bool
 	wg       sync.WaitGroup
 }
+
+// maxEnded is how many ended recordings Ended keeps.
+const maxEnded = 32
 
 // NewManager returns a manager; give it its hub with SetHub before the
 // hub serves (the hub is made with the manager's Hooks).
@@ -157,10 +161,15 @@ func (m *Manager) start(ctx context.Context, key live.Key, cfg Config, replace b
 	go func() {
 		defer m.wg.Done()
 		<-r.Done()
+		st := r.Status()
 		m.mu.Lock()
 		if m.recs[key] == r {
 			delete(m.recs, key)
 		}
+		if len(m.ended) == maxEnded {
+			m.ended = append(m.ended[:0], m.ended[1:]...)
+		}
+		m.ended = append(m.ended, st)
 		m.mu.Unlock()
 	}()
 	return r, nil
@@ -203,6 +212,15 @@ func (m *Manager) Recordings() []Status {
 		return cmp.Or(cmp.Compare(a.Key.App, b.Key.App), cmp.Compare(a.Key.Name, b.Key.Name))
 	})
 	return out
+}
+
+// Ended returns the status of the last recordings that ended (up to 32),
+// oldest first: why each ended (Status.Ended), and the write error that
+// stopped one (Status.Error), such as a full disk.
+func (m *Manager) Ended() []Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.ended)
 }
 
 // Stats are a manager's totals, for metrics.

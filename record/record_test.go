@@ -42,28 +42,38 @@ func TestPath(t *testing.T) {
 	}
 }
 
-func TestMetaBody(t *testing.T) {
-	body, durAt, sizeAt := metaBody(amf0.Object{{Key: "width", Value: 320.0}, {Key: "duration", Value: 99.0}, {Key: "encoder", Value: "x"}})
-	if durAt == 0 || sizeAt == 0 {
-		t.Fatal("no offsets")
-	}
-	d, err := flv.ParseScript(body)
+// A file starts with onMetaData: the publisher's properties with
+// duration and filesize (the publisher's own replaced by placeholders),
+// which are patched when it closes.
+func TestFileMetadata(t *testing.T) {
+	mfs := &memFS{}
+	f, err := openFile(mfs.create, "x.flv", flv.FlagVideo, amf0.Object{{Key: "width", Value: 320.0}, {Key: "duration", Value: 99.0}, {Key: "encoder", Value: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := d.Args[0].(amf0.ECMAArray)
+	for ts := uint32(0); ts <= 10000; ts += 40 {
+		if err := f.writeTag(flv.TagVideo, ts, avcFrame(ts == 0, 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.close(); err != nil {
+		t.Fatal(err)
+	}
+	b := mfs.get("x.flv").bytes()
+	_, tags := parseFLV(t, b)
+	a := metadata(t, tags[0])
 	var keys []string
 	for _, p := range a.Props {
 		keys = append(keys, p.Key)
 	}
-	if strings.Join(keys, ",") != "duration,filesize,width,encoder" || a.Count != 4 {
+	if strings.Join(keys, ",") != "width,duration,encoder,filesize" || a.Count != 4 {
 		t.Fatalf("properties %v (count %d)", keys, a.Count)
 	}
-	// What close patches is where the numbers are.
-	copy(body[durAt:], []byte{0x40, 0x24, 0, 0, 0, 0, 0, 0}) // 10.0
-	d, _ = flv.ParseScript(body)
-	if v, _ := d.Args[0].(amf0.ECMAArray).GetNumber("duration"); v != 10 {
-		t.Fatalf("patched duration %v", v)
+	if v, _ := a.GetNumber("duration"); v != 10.04 || f.duration() != 10040*time.Millisecond {
+		t.Errorf("patched duration %v, reported %v", v, f.duration())
+	}
+	if v, _ := a.GetNumber("filesize"); v != float64(len(b)) || f.size() != int64(len(b)) {
+		t.Errorf("patched filesize %v, reported %d, file %d bytes", v, f.size(), len(b))
 	}
 }
 
@@ -103,8 +113,9 @@ func TestRecordStream(t *testing.T) {
 		t.Fatalf("file %+v", f)
 	}
 	st, _ := os.Stat(f.Path)
-	if st.Size() != f.Size || f.Duration != 1965*time.Millisecond {
-		t.Fatalf("file of %d bytes, %v; reported %d, %v", st.Size(), 1965*time.Millisecond, f.Size, f.Duration)
+	// The last audio frame, at 1965 ms, lasts 40 ms like those before it.
+	if st.Size() != f.Size || f.Duration != 2005*time.Millisecond {
+		t.Fatalf("file of %d bytes, %v; reported %d, %v", st.Size(), 2005*time.Millisecond, f.Size, f.Duration)
 	}
 	if want := filepath.Join(dir, "live"); filepath.Dir(f.Path) != want || !strings.HasPrefix(base(f.Path), "cam-") {
 		t.Fatalf("path %s", f.Path)
@@ -114,7 +125,7 @@ func TestRecordStream(t *testing.T) {
 		t.Errorf("header flags %#x", h0.Flags)
 	}
 	meta := metadata(t, tags[0])
-	if d, _ := meta.GetNumber("duration"); d != 1.965 {
+	if d, _ := meta.GetNumber("duration"); d != 2.005 {
 		t.Errorf("duration %v", d)
 	}
 	if s, _ := meta.GetNumber("filesize"); s != float64(f.Size) {
@@ -210,7 +221,7 @@ func TestRotate(t *testing.T) {
 			got := 0
 			for i, f := range all {
 				_, tags := readFLV(t, f.Path)
-				if metadata(t, tags[0]).Props[2].Key != "width" {
+				if w, ok := metadata(t, tags[0]).GetNumber("width"); !ok || w != 320 {
 					t.Errorf("file %d: onMetaData without the publisher's properties", i)
 				}
 				for j, want := range [][]byte{avcSeq(), aacSeq(), hevcSeq} {
@@ -436,10 +447,12 @@ func TestPacketAllocs(t *testing.T) {
 	n := testing.AllocsPerRun(1000, func() {
 		r.packet(p)
 		r.packet(a)
-		r.file.buf = r.file.buf[:0]
 	})
 	if n != 0 {
 		t.Fatalf("%v allocations per packet pair", n)
+	}
+	if r.file.pending() > flushBytes/2 {
+		t.Fatalf("%d bytes buffered: the test wrote through", r.file.pending())
 	}
 	r.closeFile(ReasonStopped, nil)
 }

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -279,12 +280,6 @@ func (r *Recorder) run() {
 			r.finish(ReasonStopped, nil)
 			return
 		}
-		if r.file != nil && len(r.file.buf) >= flushBytes {
-			if err := r.file.flush(); err != nil {
-				r.finish(ReasonError, err)
-				return
-			}
-		}
 	}
 }
 
@@ -316,7 +311,7 @@ func (r *Recorder) packet(p *live.Packet) (Reason, error) {
 		r.hdrs.note(p)
 		r.saw(p)
 		if r.file != nil {
-			r.write(p)
+			return r.write(p)
 		}
 		return ReasonNone, nil
 	}
@@ -330,8 +325,7 @@ func (r *Recorder) packet(p *live.Packet) (Reason, error) {
 		}
 		return r.open(p)
 	}
-	r.write(p)
-	return ReasonNone, nil
+	return r.write(p)
 }
 
 func (r *Recorder) saw(p *live.Packet) {
@@ -351,13 +345,13 @@ func (r *Recorder) data(p *live.Packet) (Reason, error) {
 		if props, ok := d.MetaData(); ok {
 			r.meta = props
 			if r.file != nil && !p.IsJoin() {
-				r.write(p)
+				return r.write(p)
 			}
 			return ReasonNone, nil
 		}
 	}
 	if r.file != nil {
-		r.write(p)
+		return r.write(p)
 	} else if len(r.pending) < maxPending && r.pendingN+len(p.Payload()) <= maxPendingBytes {
 		r.pending = append(r.pending, p)
 		r.pendingN += len(p.Payload())
@@ -395,8 +389,7 @@ func (r *Recorder) open(p *live.Packet) (Reason, error) {
 	if r.sawVideo || r.hdrs.has(false) {
 		flags |= flv.FlagVideo
 	}
-	meta, durAt, sizeAt := metaBody(r.meta)
-	f, err := openFile(r.create, path, flags, meta, durAt, sizeAt)
+	f, err := openFile(r.create, path, flags, r.meta)
 	if err != nil {
 		return r.fail(err)
 	}
@@ -406,35 +399,36 @@ func (r *Recorder) open(p *live.Packet) (Reason, error) {
 	r.mu.Lock()
 	r.path = f.path
 	r.mu.Unlock()
+	r.log.Info("record: file open", "stream", r.key.String(), "path", f.path)
 	for _, h := range r.hdrs.slots {
-		f.appendTag(tagType(h.p), 0, h.p.Payload())
+		err = cmp.Or(err, f.writeTag(tagType(h.p), 0, h.p.Payload()))
 	}
 	for _, d := range r.pending {
-		f.appendTag(flv.TagScript, 0, scriptBody(d))
+		err = cmp.Or(err, f.writeTag(flv.TagScript, 0, scriptBody(d)))
 	}
 	clear(r.pending)
 	r.pending, r.pendingN = r.pending[:0], 0
-	r.write(p)
-	r.log.Info("record: file open", "stream", r.key.String(), "path", f.path)
-	return ReasonNone, nil
+	if err != nil {
+		return ReasonError, err
+	}
+	return r.write(p)
 }
 
-// write buffers p in the current file at its file time.
-func (r *Recorder) write(p *live.Packet) {
+// write writes p in the current file at its file time; a write error
+// ends the recording (ReasonError).
+func (r *Recorder) write(p *live.Packet) (Reason, error) {
 	f := r.file
-	if p.IsVideo() {
-		f.flags |= flv.FlagVideo
-	} else if p.IsAudio() {
-		f.flags |= flv.FlagAudio
-	}
 	body := p.Payload()
 	if p.IsData() {
 		body = scriptBody(p)
 	}
 	if len(body) > 1<<24-1 {
-		return // no FLV tag holds it (DataSize is UI24)
+		return ReasonNone, nil // no FLV tag holds it (DataSize is UI24)
 	}
-	f.appendTag(tagType(p), f.rel(p.Timestamp()), body)
+	if err := f.writeTag(tagType(p), f.rel(p.Timestamp()), body); err != nil {
+		return ReasonError, err
+	}
+	return ReasonNone, nil
 }
 
 func tagType(p *live.Packet) flv.TagType {
@@ -469,23 +463,24 @@ func (r *Recorder) closeFile(reason Reason, failed error) (Reason, error) {
 		return ReasonNone, nil
 	}
 	r.file = nil
-	err := f.close(failed != nil)
+	err := f.close()
 	if failed != nil {
 		err = failed
 	}
 	if err != nil {
 		reason = ReasonError
 	}
-	file := File{Key: r.key, Path: f.path, Start: f.opened, Duration: f.duration(), Size: f.size, Tags: f.tags, Reason: reason, Err: err}
+	size := f.size()
+	file := File{Key: r.key, Path: f.path, Start: f.opened, Duration: f.duration(), Size: size, Tags: uint64(f.w.Tags()), Reason: reason, Err: err}
 	r.stats.files.Add(1)
-	r.stats.bytes.Add(uint64(f.size))
+	r.stats.bytes.Add(uint64(size))
 	r.mu.Lock()
 	r.files++
-	r.bytes += uint64(f.size)
+	r.bytes += uint64(size)
 	r.path = ""
 	r.mu.Unlock()
 	attrs := []any{"stream", r.key.String(), "path", f.path, "reason", reason.String(),
-		"duration", file.Duration, "size", f.size}
+		"duration", file.Duration, "size", size}
 	if err != nil {
 		r.log.Error("record: file closed", append(attrs, "err", err.Error())...)
 	} else {

@@ -37,5 +37,9 @@
 // the last has been gone for the idle time: an edge of the upstream (the
 // origin). Static pulls are started with StartPull. Pushes, Pulls and
 // their status types report state, connection time, bytes, reconnects
-// and the last error of each, for the API and metrics.
+// and the last error of each, for the API. Stats totals them by kind
+// (push targets, pulls) for metrics: the states of those running,
+// counters that keep what ended ones counted, and the failures by
+// Failure (Classify: unreachable, timeout, tls, refused, closed, upstream
+// ended, other), a closed set fit for a metric label.
 package relay

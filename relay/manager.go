@@ -82,10 +82,18 @@ type Manager struct {
 	log  *slog.Logger
 	hub  atomic.Pointer[live.Hub]
 
+	// Failures of every push target and pull; atomic.
+	pushFails, pullFails failCounts
+
 	mu       sync.Mutex
 	pushes   map[live.Key]*Pusher
 	pulls    map[live.Key]*pull
 	shutdown bool
+	// running are the pushes and pulls not yet done (a stopped pull
+	// leaves pulls before it is done); totals the counters of those done.
+	runningPush map[*Pusher]struct{}
+	runningPull map[*Puller]struct{}
+	totals      Stats
 }
 
 // pull is a running pull and, on demand, its local players.
@@ -100,7 +108,8 @@ type pull struct {
 // NewManager returns a manager; give it its hub with SetHub before the
 // hub serves (the hub is made with the manager's Hooks).
 func NewManager(o Options) *Manager {
-	m := &Manager{opts: o, log: o.Logger, pushes: map[live.Key]*Pusher{}, pulls: map[live.Key]*pull{}}
+	m := &Manager{opts: o, log: o.Logger, pushes: map[live.Key]*Pusher{}, pulls: map[live.Key]*pull{},
+		runningPush: map[*Pusher]struct{}{}, runningPull: map[*Puller]struct{}{}}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
@@ -110,6 +119,7 @@ func NewManager(o Options) *Manager {
 	if m.opts.Pull.Logger == nil {
 		m.opts.Pull.Logger = m.log
 	}
+	m.opts.Push.fails, m.opts.Pull.fails = &m.pushFails, &m.pullFails
 	return m
 }
 
@@ -169,11 +179,16 @@ func (m *Manager) started(s *live.Session) {
 	}
 	p := Push(hub, s.Key, targets, o)
 	m.pushes[s.Key] = p
+	m.runningPush[p] = struct{}{}
 	go func() {
 		<-p.Done()
 		m.mu.Lock()
 		if m.pushes[s.Key] == p {
 			delete(m.pushes, s.Key)
+		}
+		delete(m.runningPush, p)
+		for _, st := range p.Status() {
+			m.totals.Push.addPush(st)
 		}
 		m.mu.Unlock()
 	}()
@@ -236,6 +251,7 @@ func (m *Manager) startPullLocked(hub *live.Hub, key live.Key, url string, onDem
 	pl := &pull{onDemand: onDemand, idle: idle, viewers: map[uint64]struct{}{}}
 	pl.p = Pull(hub, key, url, o)
 	m.pulls[key] = pl
+	m.runningPull[pl.p] = struct{}{}
 	if onDemand {
 		// Idle from the start: a player that gives up before the stream
 		// comes leaves it idle too.
@@ -247,6 +263,8 @@ func (m *Manager) startPullLocked(hub *live.Hub, key live.Key, url string, onDem
 		if m.pulls[key] == pl {
 			delete(m.pulls, key)
 		}
+		delete(m.runningPull, pl.p)
+		m.totals.Pull.addPull(pl.p.Status())
 		m.mu.Unlock()
 	}()
 	return pl
@@ -336,6 +354,30 @@ func (m *Manager) Pulls() []PullStatus {
 	m.mu.Unlock()
 	slices.SortFunc(out, func(a, b PullStatus) int { return compareKeys(a.Key, b.Key) })
 	return out
+}
+
+// Stats returns the totals of the manager's pushes and pulls: the state
+// of those running, and counters that include those that have ended.
+func (m *Manager) Stats() Stats {
+	m.mu.Lock()
+	st := m.totals
+	for p := range m.runningPush {
+		for _, t := range p.Status() {
+			st.Push.state(t.State)
+			st.Push.addPush(t)
+		}
+	}
+	for p := range m.runningPull {
+		ps := p.Status()
+		st.Pull.state(ps.State)
+		st.Pull.addPull(ps)
+	}
+	m.mu.Unlock()
+	for i := range st.Push.Failures {
+		st.Push.Failures[i] = m.pushFails[i].Load()
+		st.Pull.Failures[i] = m.pullFails[i].Load()
+	}
+	return st
 }
 
 func compareKeys(a, b live.Key) int {

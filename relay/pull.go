@@ -32,6 +32,8 @@ type PullOptions struct {
 	// after, when set, is waited for before the first connection: the
 	// previous pull of the key ending.
 	after <-chan struct{}
+	// fails, when set, counts the failures (a manager's).
+	fails *failCounts
 }
 
 // Puller pulls a stream from another server (rtmp.DialPlay) and
@@ -155,6 +157,7 @@ func (p *Puller) run() {
 			fails = 0
 		}
 		p.failures.Add(1)
+		p.opts.fails.add(err)
 		p.mu.Lock()
 		p.lastErr, p.lastErrAt = err.Error(), time.Now()
 		p.mu.Unlock()

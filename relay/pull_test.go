@@ -49,11 +49,13 @@ func startSource(t *testing.T, hub *live.Hub, key live.Key, from uint32) *source
 				v[0] = 0x17
 			}
 			a := aacFrame(n)
-			pub.Write(rtmp.Packet{Type: message.TypeVideo, Timestamp: n * 40, Payload: v})
-			pub.Write(rtmp.Packet{Type: message.TypeAudio, Timestamp: n * 40, Payload: a})
+			// Noted before it is written: a player may have it (and
+			// look it up) before Write returns.
 			s.mu.Lock()
 			s.sent = append(s.sent, v, a)
 			s.mu.Unlock()
+			pub.Write(rtmp.Packet{Type: message.TypeVideo, Timestamp: n * 40, Payload: v})
+			pub.Write(rtmp.Packet{Type: message.TypeAudio, Timestamp: n * 40, Payload: a})
 			select {
 			case <-tick.C:
 			case <-ctx.Done():

@@ -59,6 +59,17 @@ func (s State) String() string {
 // MarshalText writes the state's name (JSON).
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a state's name, as MarshalText writes it.
+func (s *State) UnmarshalText(b []byte) error {
+	for i, n := range stateNames {
+		if i > 0 && n == string(b) {
+			*s = State(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("relay: unknown state %q", b)
+}
+
 // PushOptions configure a push.
 type PushOptions struct {
 	// Client configures the connections: TLS for rtmps://, the
@@ -80,6 +91,8 @@ type PushOptions struct {
 	// after, when set, is waited for (briefly) before the first
 	// connection: the push of the stream's previous publisher ending.
 	after <-chan struct{}
+	// fails, when set, counts the failures (a manager's).
+	fails *failCounts
 }
 
 // Pusher pushes one stream to any number of targets (rtmp:// and
@@ -274,6 +287,7 @@ func (t *target) run() {
 			fails = 0
 		}
 		t.failures.Add(1)
+		p.opts.fails.add(err)
 		t.mu.Lock()
 		t.lastErr, t.lastErrAt = err.Error(), time.Now()
 		t.mu.Unlock()

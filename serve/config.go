@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/auth"
+	"github.com/ertmp/rtmp/hls"
 	"github.com/ertmp/rtmp/live"
 	"github.com/ertmp/rtmp/message"
 	"github.com/ertmp/rtmp/record"
@@ -55,6 +57,7 @@ type Config struct {
 	Live  LiveConfig  `yaml:"live"`
 	// Cluster joins the server to a cluster of nodes (no nats: one node).
 	Cluster ClusterConfig `yaml:"cluster"`
+	HLS     HLSConfig     `yaml:"hls"`
 	// Apps holds the settings of each application by name; "default"
 	// applies to the others, and a listed app takes every key it does not
 	// set from it.
@@ -89,6 +92,22 @@ type RTMPConfig struct {
 	MaxConns              int       `yaml:"max_conns"`
 	MaxConnsPerIP         int       `yaml:"max_conns_per_ip"`
 	MaxRequestMessageSize ByteSize  `yaml:"max_request_message_size"`
+}
+
+// HLSConfig configures Low-Latency HLS on the HTTP listener
+// (/APP/STREAM/index.m3u8; see package hls).
+type HLSConfig struct {
+	Enabled    bool     `yaml:"enabled"`
+	Part       Duration `yaml:"part"`
+	Segment    Duration `yaml:"segment"`
+	Segments   int      `yaml:"segments"`
+	Idle       Duration `yaml:"idle"`
+	MaxBlocked int      `yaml:"max_blocked"`
+}
+
+func (h HLSConfig) options(log *slog.Logger) hls.Options {
+	return hls.Options{Part: time.Duration(h.Part), Segment: time.Duration(h.Segment), Segments: h.Segments,
+		Idle: time.Duration(h.Idle), MaxBlocked: h.MaxBlocked, Logger: log}
 }
 
 // LiveConfig configures the hub (live.Config): these settings apply to
@@ -374,6 +393,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.checkCluster(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.HLS.Enabled {
+		if err := c.HLS.options(nil).Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -110,6 +110,7 @@ cluster:
   token: nats-tok-1
   creds: /etc/ertmp/nats.creds
   idle: 10s
+hls: {enabled: false, part: 300ms, segment: 3s, segments: 5, idle: 1m, max_blocked: 50}
 apps:
   default:
     publish_keys: [pub-key-1]

@@ -16,8 +16,8 @@ import (
 	"github.com/ertmp/rtmp/live"
 )
 
-// The HTTP listener serves /APP/STREAM.flv beside /healthz, /metrics and
-// /v1/ without shadowing them; play keys apply to HTTP-FLV viewers as to
+// The HTTP listener serves /APP/STREAM.flv and the status page at /
+// beside /healthz, /metrics and /v1/ without shadowing them; play keys apply to HTTP-FLV viewers as to
 // RTMP players: 403 with the description without the key.
 func TestServerFLVRoutes(t *testing.T) {
 	r := start(t, testConfig(t, "live: {play_wait: 200ms}\napps:\n  live:\n    play_keys: [pk-1]\n"), Options{})
@@ -30,7 +30,8 @@ func TestServerFLVRoutes(t *testing.T) {
 		{"/healthz", 200, ""},
 		{"/metrics", 200, "ertmp_"},
 		{"/v1/streams", 200, "streams"},
-		{"/", 404, ""},
+		{"/", 200, "<title>ertmp</title>"},
+		{"/assets/nope.js", 404, ""},
 		{"/live/cam.m3u8", 404, ""},
 		{"/live/cam.flv", 403, "invalid stream key"},
 		{"/live/cam.flv?key=wrong", 403, "invalid stream key"},

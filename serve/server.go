@@ -17,6 +17,7 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/auth"
 	"github.com/ertmp/rtmp/cluster"
+	"github.com/ertmp/rtmp/hls"
 	"github.com/ertmp/rtmp/httpapi"
 	"github.com/ertmp/rtmp/live"
 	"github.com/ertmp/rtmp/record"
@@ -58,6 +59,7 @@ type Server struct {
 	rec    *record.Manager
 	relay  *relay.Manager
 	rtmp   *rtmp.Server
+	hls    *hls.Server // nil when hls.enabled is off
 	mux    *http.ServeMux
 	http   *http.Server
 	cert   atomic.Pointer[tls.Certificate]
@@ -170,9 +172,17 @@ func New(cfg *Config, o Options) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("/metrics", s.api)
 	s.mux.Handle("/v1/", s.api)
-	// Everything else: HTTP-FLV and WebSocket-FLV at /APP/STREAM.flv (and
-	// later HLS and the status page, through the same dispatcher).
-	s.mux.Handle("/", &httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: s.log})})
+	// Everything else: HTTP-FLV and WebSocket-FLV at /APP/STREAM.flv, HLS
+	// at /APP/STREAM/index.m3u8 and the status page at /, through the same
+	// dispatcher.
+	root := &httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: s.log}), Page: httpapi.NewPage()}
+	if cfg.HLS.Enabled {
+		if s.hls, err = hls.NewServer(s.hub, cfg.HLS.options(s.log)); err != nil {
+			return nil, err
+		}
+		root.HLS = s.hls
+	}
+	s.mux.Handle("/", root)
 	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	return s, nil
@@ -204,6 +214,9 @@ func (s *Server) startStaticPulls() {
 		}
 	}
 }
+
+// HLS returns the HLS server, nil when hls.enabled is off.
+func (s *Server) HLS() *hls.Server { return s.hls }
 
 // Hub returns the live hub (streams, sessions, kick).
 func (s *Server) Hub() *live.Hub { return s.hub }
@@ -483,6 +496,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	relErr := s.relay.Shutdown(ctx)
 	recErr := s.rec.Shutdown(ctx)
 	herr := s.hub.Shutdown(ctx)
+	if s.hls != nil {
+		s.hls.Close() // its muxers ended with the hub; blocked requests are answered
+	}
 	serr := s.rtmp.Shutdown(ctx)
 	aerr := s.auth.Wait(ctx)
 	httpErr := s.http.Shutdown(ctx)
@@ -535,7 +551,8 @@ func (s *Server) Reload(c *Config) error {
 	}{
 		{"listen", c.Listen == st.Listen}, {"http", c.HTTP == st.HTTP}, {"rtmps", c.RTMPS == st.RTMPS},
 		{"reuse_port", c.ReusePort == st.ReusePort}, {"log", c.Log == st.Log},
-		{"rtmp", c.RTMP == st.RTMP}, {"live", c.Live == st.Live}, {"cluster", c.Cluster.same(&st.Cluster)},
+		{"rtmp", c.RTMP == st.RTMP}, {"live", c.Live == st.Live}, {"hls", c.HLS == st.HLS},
+		{"cluster", c.Cluster.same(&st.Cluster)},
 	} {
 		if !d.same {
 			s.log.Warn("ertmp: reload: a changed setting takes effect at the next start", "key", d.key)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -78,9 +82,14 @@ With several URLs (and as many comma-separated PIDs), the same load runs
 against each server in turn and the ratios of their figures are printed:
 ertmp serve against nginx-rtmp in one run.
 
+A URL ending in #flv=http://HOST:PORT has its players watch over HTTP-FLV
+(http://HOST:PORT/APP/STREAM.flv) while publishers use RTMP: HTTP-FLV viewers
+against RTMP players of the same server in one run.
+
   fan-out:  ertmp bench -players 500 -mbps 3 -server-pid PID rtmp://127.0.0.1/live/b
   ingest:   ertmp bench -publishers 200 -players 0 -mbps 3 -server-pid PID rtmp://127.0.0.1/live/in
   compare:  ertmp bench -players 500 -server-pid P1,P2 rtmp://127.0.0.1:1935/live/b rtmp://127.0.0.1:1936/live/b
+  HTTP-FLV: ertmp bench -players 100 -server-pid P,P rtmp://127.0.0.1/live/b 'rtmp://127.0.0.1/live/c#flv=http://127.0.0.1:8080'
 
 `
 
@@ -193,12 +202,93 @@ type benchPlayer struct {
 	firstKey atomic.Int64 // ns from the play command to the first key frame
 }
 
-// benchStream is one published stream: its URL and the timestamps sent.
+// benchStream is one published stream: its URL, the HTTP-FLV URL its
+// players use instead of RTMP when set, and the timestamps sent.
 type benchStream struct {
-	url  string
-	mu   sync.Mutex
-	sent []uint32
+	url, flv string
+	mu       sync.Mutex
+	sent     []uint32
 }
+
+// splitBenchURL splits URL#flv=BASE into the RTMP URL and the HTTP base.
+func splitBenchURL(u string) (rtmpURL, flvBase string, err error) {
+	rtmpURL, frag, ok := strings.Cut(u, "#")
+	if !ok {
+		return u, "", nil
+	}
+	base, ok := strings.CutPrefix(frag, "flv=")
+	if !ok || !(strings.HasPrefix(base, "http://") || strings.HasPrefix(base, "https://")) {
+		return "", "", fmt.Errorf("%q: want URL#flv=http://HOST:PORT", u)
+	}
+	return rtmpURL, strings.TrimSuffix(base, "/"), nil
+}
+
+// flvURL is the HTTP-FLV URL of an RTMP stream URL under base.
+func flvURL(base, rtmpURL string) (string, error) {
+	u, err := neturl.Parse(rtmpURL)
+	if err != nil {
+		return "", err
+	}
+	out := base + u.Path + ".flv"
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out, nil
+}
+
+// benchReader is a player's source of packets: an RTMP player, or an
+// HTTP-FLV body read tag by tag.
+type benchReader interface {
+	ReadPacket() (rtmp.Packet, error)
+	Close() error
+}
+
+// rtmpPlayer's Close closes the connection at once: the run is over.
+type rtmpPlayer struct{ *rtmp.Player }
+
+func (p rtmpPlayer) Close() error { return p.Conn().Close() }
+
+type flvPlayer struct {
+	body io.ReadCloser
+	r    *flv.Reader
+}
+
+func (p *flvPlayer) ReadPacket() (rtmp.Packet, error) {
+	t, err := p.r.ReadTag()
+	if err != nil {
+		return rtmp.Packet{}, err
+	}
+	return rtmp.Packet{Type: message.Type(t.Type), Timestamp: t.Timestamp, Payload: t.Data}, nil
+}
+
+func (p *flvPlayer) Close() error { return p.body.Close() }
+
+// dialBenchPlayer starts a player of st: over HTTP-FLV when st.flv is set.
+func dialBenchPlayer(ctx, life context.Context, st *benchStream) (benchReader, error) {
+	if st.flv == "" {
+		pl, err := rtmp.DialPlay(ctx, st.url, nil)
+		if err != nil {
+			return nil, err
+		}
+		return rtmpPlayer{pl}, nil
+	}
+	req, err := http.NewRequestWithContext(life, http.MethodGet, st.flv, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := benchHTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("GET %s: %s", st.flv, resp.Status)
+	}
+	return &flvPlayer{body: resp.Body, r: flv.NewReader(bufio.NewReaderSize(resp.Body, 64<<10))}, nil
+}
+
+// benchHTTP keeps no idle connections: each viewer has its own.
+var benchHTTP = &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, DisableKeepAlives: true, DisableCompression: true}}
 
 // sentSince counts the packets sent at or after ts.
 func (s *benchStream) sentSince(ts uint32) int64 {
@@ -225,8 +315,17 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 	res := &benchResult{URL: url, Players: sp.players, Publishers: sp.publishers}
 	streams := make([]*benchStream, sp.publishers)
 	pubs := make([]*rtmp.Publisher, sp.publishers)
+	url, flvBase, err := splitBenchURL(url)
+	if err != nil {
+		return nil, err
+	}
 	for i := range streams {
 		streams[i] = &benchStream{url: streamURL(url, i, sp.publishers)}
+		if flvBase != "" {
+			if streams[i].flv, err = flvURL(flvBase, streams[i].url); err != nil {
+				return nil, err
+			}
+		}
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		pub, err := rtmp.DialPublish(dctx, streams[i].url, nil)
 		cancel()
@@ -263,7 +362,7 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 		}
 		t0 := time.Now()
 		dctx, dcancel := context.WithTimeout(playCtx, 10*time.Second)
-		pl, err := rtmp.DialPlay(dctx, streams[bp.stream].url, nil)
+		pl, err := dialBenchPlayer(dctx, playCtx, streams[bp.stream])
 		dcancel()
 		if err != nil {
 			mu.Lock()
@@ -274,7 +373,7 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 		mu.Lock()
 		res.Connected++
 		mu.Unlock()
-		go func() { <-playCtx.Done(); pl.Conn().Close() }()
+		go func() { <-playCtx.Done(); pl.Close() }()
 		<-started
 		for {
 			pk, err := pl.ReadPacket()

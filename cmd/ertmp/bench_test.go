@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"net"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"testing"
 
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/httpapi"
 	"github.com/ertmp/rtmp/live"
 )
 
@@ -105,4 +107,41 @@ func TestBenchIngestAndCompare(t *testing.T) {
 		t.Fatalf("no progress lines:\n%s", errb.String())
 	}
 	t.Log(text)
+}
+
+// Players over HTTP-FLV (URL#flv=BASE) against the same hub served by
+// httpapi.FLV: every viewer gets every packet; a malformed suffix is a
+// usage error.
+func TestBenchHTTPFLV(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := live.NewHub(live.Config{})
+	srv := &rtmp.Server{Handler: hub}
+	go srv.Serve(ln)
+	defer srv.Close()
+	hs := httptest.NewServer(httpapi.NewFLV(hub, httpapi.FLVOptions{}))
+	defer hs.Close()
+	var out, errb bytes.Buffer
+	code := run([]string{"bench", "-json", "-players", "3", "-t", "1s", "-mbps", "1",
+		"rtmp://" + ln.Addr().String() + "/live/flvbench#flv=" + hs.URL}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if r.Connected != 3 || r.PacketsSent < 50 || r.MinReceivedRatio != 1 || len(r.Errors) > 0 {
+		t.Fatalf("result %+v", r)
+	}
+	if ratio := r.DeliveredMbps / r.PublishedMbps; ratio < 2.9 || ratio > 3.1 {
+		t.Fatalf("delivered %.2f Mbit/s for %.2f published to 3 viewers", r.DeliveredMbps, r.PublishedMbps)
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"bench", "-t", "1s", "rtmp://" + ln.Addr().String() + "/live/x#flv=ftp://h"}, &out, &errb); code != 1 || !bytes.Contains(errb.Bytes(), []byte("#flv=")) {
+		t.Fatalf("bad #flv: exit %d, %q", code, errb.String())
+	}
 }

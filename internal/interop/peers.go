@@ -180,3 +180,34 @@ rtmp { server { listen 127.0.0.1:%d; chunk_size 4096;
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Chromium returns the path of Debian's Chromium (chromium on PATH), for
+// tests that drive it headless (with --no-sandbox and --headless=new in a
+// container); missing, it skips or fails t.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	missing(t, "chromium", "not on PATH (apt-get install chromium)")
+	return ""
+}
+
+// Artifacts returns the directory where a test saves what a person may
+// want to look at afterwards (screenshots): $ERTMP_ARTIFACTS/TESTNAME when
+// ERTMP_ARTIFACTS is set, else the test's artifact directory (kept under
+// -outputdir with go test -artifacts, removed after the test without).
+func Artifacts(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("ERTMP_ARTIFACTS")
+	if base == "" {
+		return t.ArtifactDir()
+	}
+	dir := filepath.Join(base, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
