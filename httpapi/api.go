@@ -43,6 +43,10 @@ type Options struct {
 	// Redact, when set, hides a stream name that is a secret (a stream
 	// key used as the name) in what the API shows.
 	Redact func(string) string
+	// Cluster, when set, is what GET /v1/cluster shows: the cluster's
+	// nodes and which node holds which stream (a JSON value, names
+	// redacted). Without it GET /v1/cluster answers 501.
+	Cluster func() any
 }
 
 // API is the HTTP side of an ertmp server: Prometheus metrics, a health
@@ -66,6 +70,7 @@ type Options struct {
 //	POST /v1/record/start            {"app": A, "name": N}: records one stream
 //	POST /v1/record/stop             {"app": A, "name": N}: stops its recording
 //	GET  /v1/relays                  {"pushes": [...], "pulls": [...]}
+//	GET  /v1/cluster                 Options.Cluster: nodes, streams, pulls
 //
 // Errors are JSON, {"error": "..."}, with the status code (401 for a
 // missing or wrong token, 404, 405 with Allow, 400 for a bad body).
@@ -76,6 +81,7 @@ type API struct {
 	redact  func(string) string
 	log     *slog.Logger
 	drainFn func(context.Context) error
+	cluster func() any
 	mux     *http.ServeMux
 	m       *metrics
 
@@ -89,7 +95,7 @@ type API struct {
 // New returns an API with its own Prometheus registry: the ertmp_ metrics
 // (see the package doc), the Go runtime's and the process's.
 func New(o Options) *API {
-	a := &API{log: o.Logger, drainFn: o.Drain, mux: http.NewServeMux(), redact: o.Redact}
+	a := &API{log: o.Logger, drainFn: o.Drain, mux: http.NewServeMux(), redact: o.Redact, cluster: o.Cluster}
 	if a.redact == nil {
 		a.redact = func(s string) string { return s }
 	}
@@ -121,6 +127,7 @@ func New(o Options) *API {
 	a.mux.HandleFunc("POST /v1/record/start", a.recordStart)
 	a.mux.HandleFunc("POST /v1/record/stop", a.recordStop)
 	a.mux.HandleFunc("GET /v1/relays", a.relays)
+	a.mux.HandleFunc("GET /v1/cluster", a.clusterView)
 	return a
 }
 
@@ -200,6 +207,14 @@ func (a *API) authorized(r *http.Request) bool {
 	}
 	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 	return subtle.ConstantTimeCompare(sum[:], want[:]) == 1
+}
+
+func (a *API) clusterView(w http.ResponseWriter, r *http.Request) {
+	if a.cluster == nil {
+		writeError(w, http.StatusNotImplemented, "not a cluster node (no cluster nats: configured)")
+		return
+	}
+	writeJSON(w, http.StatusOK, a.cluster())
 }
 
 func (a *API) healthz(w http.ResponseWriter, r *http.Request) {

@@ -60,7 +60,9 @@ type Config struct {
 	Drain DrainConfig `yaml:"drain"`
 	RTMP  RTMPConfig  `yaml:"rtmp"`
 	Live  LiveConfig  `yaml:"live"`
-	HLS   HLSConfig   `yaml:"hls"`
+	// Cluster joins the server to a cluster of nodes (no nats: one node).
+	Cluster ClusterConfig `yaml:"cluster"`
+	HLS     HLSConfig     `yaml:"hls"`
 	// Apps holds the settings of each application by name; "default"
 	// applies to the others, and a listed app takes every key it does not
 	// set from it.
@@ -394,6 +396,9 @@ func (c *Config) Validate() error {
 	if err := c.checkRelays(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.checkCluster(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.HLS.Enabled {
 		if err := c.HLS.options(nil).Validate(); err != nil {
 			errs = append(errs, err)
@@ -405,6 +410,7 @@ func (c *Config) Validate() error {
 // Clone returns a deep copy.
 func (c *Config) Clone() *Config {
 	d := *c
+	d.Cluster = c.Cluster.clone()
 	d.Apps = make(map[string]App, len(c.Apps))
 	for k, v := range c.Apps {
 		d.Apps[k] = v.clone()
@@ -437,6 +443,7 @@ func (c *Config) Redacted() *Config {
 	if d.APIToken != "" {
 		d.APIToken = auth.Redacted
 	}
+	d.Cluster = c.Cluster.redacted()
 	for name, a := range d.Apps {
 		for i := range a.PublishKeys {
 			a.PublishKeys[i] = auth.Redacted

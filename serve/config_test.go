@@ -100,6 +100,17 @@ live:
   forward_undeclared: true
   merge_window: 35ms
   merge_bytes: 64KiB
+cluster:
+  nats: [nats://nuser:nats-url-pw@nats1.example:4222, nats://nats2.example:4222]
+  advertise: rtmp://node1.example:1935
+  bucket: other-streams
+  ttl: 3s
+  node: node-1
+  user: nats-user
+  password: nats-pass-1
+  token: nats-tok-1
+  creds: /etc/ertmp/nats.creds
+  idle: 10s
 hls: {enabled: false, part: 300ms, segment: 3s, segments: 5, idle: 1m, max_blocked: 50}
 apps:
   default:
@@ -180,6 +191,10 @@ func TestEverySetting(t *testing.T) {
 	}
 	if ra := d.relayApp(); len(ra.Push) != 2 || ra.Pull == nil || !ra.Pull.OnDemand || ra.Pull.Idle != 45*time.Second {
 		t.Errorf("relay config %+v", ra)
+	}
+	if nc := c.nodeConfig(); len(nc.NATS) != 2 || nc.ID != "node-1" || nc.TTL != 3*time.Second || nc.Idle != 10*time.Second ||
+		nc.Creds != "/etc/ertmp/nats.creds" || !nc.ReplacePublisher {
+		t.Errorf("cluster config %+v", nc)
 	}
 }
 
@@ -264,7 +279,7 @@ func TestRedacted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"pub-key-1", "play-key-1", "live-secret-9", "tok-secret-1", "hunter2", "abc123"} {
+	for _, secret := range []string{"pub-key-1", "play-key-1", "live-secret-9", "tok-secret-1", "hunter2", "abc123", "nats-pass-1", "nats-tok-1", "nats-url-pw"} {
 		if strings.Contains(string(out), secret) {
 			t.Errorf("the printed config shows %q:\n%s", secret, out)
 		}

@@ -16,6 +16,7 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/auth"
+	"github.com/ertmp/rtmp/cluster"
 	"github.com/ertmp/rtmp/hls"
 	"github.com/ertmp/rtmp/httpapi"
 	"github.com/ertmp/rtmp/live"
@@ -62,6 +63,8 @@ type Server struct {
 	mux    *http.ServeMux
 	http   *http.Server
 	cert   atomic.Pointer[tls.Certificate]
+	// cluster is the node of a cluster, nil for a single node.
+	cluster *cluster.Node
 
 	mu       sync.Mutex
 	listened bool
@@ -93,12 +96,21 @@ func New(cfg *Config, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var clusterView func() any
+	if cfg.Cluster.on() {
+		nc := cfg.nodeConfig()
+		nc.Logger = s.log
+		if s.cluster, err = cluster.New(nc); err != nil {
+			return nil, err
+		}
+		clusterView = s.clusterView
+	}
 	// The HTTP API and metrics (/metrics, /v1/): its hooks count every
 	// session, so it comes before the hub.
 	s.api = httpapi.New(httpapi.Options{Token: cfg.APIToken, Logger: s.log, Redact: s.Redact, Drain: func(ctx context.Context) error {
 		_, err := s.Drain(ctx)
 		return err
-	}})
+	}, Cluster: clusterView})
 	observe := s.api.ObserveHook
 	if o.Observe != nil {
 		observe = func(hook string, d time.Duration, outcome string) {
@@ -140,11 +152,14 @@ func New(cfg *Config, o Options) (*Server, error) {
 		}})
 	s.api.SetRecorder(s.rec)
 	s.api.SetRelay(s.relay)
-	hc.Hooks = live.JoinHooks(s.auth.Hooks(), s.limits.hooks(), s.api.Hooks(), s.rec.Hooks(), s.relay.Hooks(), o.Hooks)
+	hc.Hooks = live.JoinHooks(s.auth.Hooks(), s.limits.hooks(), s.api.Hooks(), s.rec.Hooks(), s.relay.Hooks(), s.clusterHooks(), o.Hooks)
 	s.hub = live.NewHub(hc)
 	s.api.SetHub(s.hub)
 	s.rec.SetHub(s.hub)
 	s.relay.SetHub(s.hub)
+	if s.cluster != nil {
+		s.cluster.SetHub(s.hub)
+	}
 	s.rtmp = cfg.rtmpServer()
 	s.rtmp.Budget = s.hub.Budget() // one account for the server and its hub
 	s.rtmp.Handler = s.hub
@@ -383,6 +398,13 @@ func (s *Server) Run(ctx context.Context) error {
 	s.startStaticPulls()
 	s.mu.Unlock()
 	var failed error
+	if s.cluster != nil {
+		// Once the RTMP listener serves: other nodes may pull at once.
+		if failed = s.cluster.Start(); failed != nil {
+			s.log.Error("ertmp: cluster", "err", failed)
+			ctx = canceled()
+		}
+	}
 	select {
 	case <-ctx.Done():
 	case failed = <-s.failed:
@@ -422,8 +444,12 @@ func (s *Server) stopAccepting() {
 func (s *Server) Drain(ctx context.Context) (asked int, err error) {
 	s.stopAccepting()
 	c := s.Config()
-	ids := s.hub.RequestReconnect(string(c.Drain.ReconnectURL), c.Drain.Description)
-	s.log.Info("ertmp: draining", "asked_to_reconnect", len(ids), "reconnect_url", auth.RedactURL(string(c.Drain.ReconnectURL)))
+	to := string(c.Drain.ReconnectURL)
+	if to == "" && s.cluster != nil {
+		to = s.clusterReconnectURL(ctx)
+	}
+	ids := s.hub.RequestReconnect(to, c.Drain.Description)
+	s.log.Info("ertmp: draining", "asked_to_reconnect", len(ids), "reconnect_url", auth.RedactURL(to))
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -462,6 +488,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	// closed whole), then the hub: it ends every session with the reason
 	// "shutdown" and refuses new requests; then the server stops and
 	// waits for the rest (the done hooks, on_record_done included).
+	var clErr error
+	if s.cluster != nil {
+		// First, so that the other nodes learn at once that its streams
+		// end (their players wait for the republish grace).
+		clErr = s.cluster.Shutdown(ctx)
+	}
 	relErr := s.relay.Shutdown(ctx)
 	recErr := s.rec.Shutdown(ctx)
 	herr := s.hub.Shutdown(ctx)
@@ -471,7 +503,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	serr := s.rtmp.Shutdown(ctx)
 	aerr := s.auth.Wait(ctx)
 	httpErr := s.http.Shutdown(ctx)
-	if err := errors.Join(relErr, recErr, herr, serr, aerr, httpErr); err != nil {
+	if err := errors.Join(clErr, relErr, recErr, herr, serr, aerr, httpErr); err != nil {
 		s.log.Warn("ertmp: shutdown timed out; connections were closed", "after", time.Since(start).Round(time.Millisecond))
 		s.http.Close()
 		return err
@@ -522,6 +554,7 @@ func (s *Server) Reload(c *Config) error {
 		{"reuse_port", c.ReusePort == st.ReusePort}, {"log", c.Log == st.Log},
 		{"rtmp", c.RTMP == st.RTMP}, {"live", c.Live == st.Live}, {"hls", c.HLS == st.HLS},
 		{"memory_budget", c.MemoryBudget == st.MemoryBudget},
+		{"cluster", c.Cluster.same(&st.Cluster)},
 	} {
 		if !d.same {
 			s.log.Warn("ertmp: reload: a changed setting takes effect at the next start", "key", d.key)

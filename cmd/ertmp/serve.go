@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -59,6 +60,27 @@ func (u uintFlag) Set(s string) error {
 		return err
 	}
 	*u.p = server.ChunkSize(v)
+	return nil
+}
+
+// listFlag is a flag.Value for a list setting: comma-separated, it
+// replaces the file's list.
+type listFlag struct{ p *[]string }
+
+func (l listFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l listFlag) Set(s string) error {
+	*l.p = nil
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l.p = append(*l.p, v)
+		}
+	}
 	return nil
 }
 
@@ -115,6 +137,9 @@ func flagSet(c *server.Config, f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	num(&c.Live.MaxPlayers, "max-players", "most players of one stream (negative: no limit)")
 	boolean(&c.Live.ForwardUndeclared, "forward-undeclared", "send Enhanced RTMP codecs to players that declared no Enhanced RTMP capability")
 	dur(&c.Live.MergeWindow, "merge-window", "let a publisher's packets gather this long before players write them (negative: at once)")
+
+	fs.Var(listFlag{&c.Cluster.NATS}, "nats", "NATS server `URLs` (comma-separated) of the cluster's stream registry (empty: a single node)")
+	str(&c.Cluster.Advertise, "advertise", "this node's RTMP address for the other nodes of the cluster, rtmp://HOST:PORT")
 
 	dur(&c.Drain.Timeout, "drain-timeout", "on SIGTERM, how long publishers asked to reconnect have to leave (0: no drain, shut down at once)")
 	str((*string)(&c.Drain.ReconnectURL), "reconnect-url", "the tcUrl publishers are asked to reconnect to on SIGTERM (empty: the one they used)")

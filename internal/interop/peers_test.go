@@ -32,3 +32,16 @@ func TestFrameMD5(t *testing.T) {
 		t.Fatalf("%d packet lines, want 138 (50 video + 88 audio)", len(lines))
 	}
 }
+
+// nats-server starts with JetStream, stops, and starts again on its port.
+func TestNATSServerStarts(t *testing.T) {
+	n := NATSServer(t)
+	WaitPort(t, n.URL[len("nats://"):], 5*time.Second)
+	n.Stop()
+	if c, err := net.DialTimeout("tcp", n.URL[len("nats://"):], 200*time.Millisecond); err == nil {
+		c.Close()
+		t.Fatal("still listening after Stop")
+	}
+	n.Start()
+	WaitPort(t, n.URL[len("nats://"):], 5*time.Second)
+}
