@@ -93,7 +93,7 @@ func violation(pkg, dep string) string {
 	if top == "httpapi" && !(strings.HasPrefix(pkg, "cmd/") || pkg == "serve" || strings.HasPrefix(pkg, "serve/") || strings.HasPrefix(pkg, "httpapi/")) {
 		return "only cmd/ and serve/ import httpapi"
 	}
-	if top == "live" && !(strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "live") || pkg == "record" || pkg == "relay" || pkg == "hls" || pkg == "httpapi" || pkg == "auth" || pkg == "serve" || strings.HasPrefix(pkg, "examples/")) {
+	if top == "live" && !(strings.HasPrefix(pkg, "cmd/") || strings.HasPrefix(pkg, "live") || pkg == "record" || pkg == "relay" || pkg == "hls" || pkg == "cluster" || pkg == "httpapi" || pkg == "auth" || pkg == "serve" || strings.HasPrefix(pkg, "examples/")) {
 		return "nothing below live imports live"
 	}
 	if (top == "record" || top == "relay") && (pkg == "live" || strings.HasPrefix(pkg, "live/") || !strings.Contains(pkg, "/") && !(pkg == "serve" || pkg == "httpapi" || pkg == "cluster" || pkg == top)) {
