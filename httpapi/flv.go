@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/flv"
+	"github.com/ertmp/rtmp/internal/cors"
 	"github.com/ertmp/rtmp/live"
 	"github.com/ertmp/rtmp/message"
 )
@@ -111,26 +112,13 @@ func FLVPath(path string) (app, stream string, ok bool) {
 }
 
 func (f *FLV) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	app, name, ok := FLVPath(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	switch r.Method {
-	case http.MethodGet:
-	case http.MethodOptions:
-		h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
-		if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
-			h.Set("Access-Control-Allow-Headers", rh)
-		}
-		h.Set("Access-Control-Max-Age", "86400")
-		w.WriteHeader(http.StatusNoContent)
-		return
-	default:
-		h.Set("Allow", "GET, OPTIONS")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	if !cors.Handle(w, r, http.MethodGet) {
 		return
 	}
 	ws := isWebSocket(r)
