@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/live/livetest"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -76,19 +76,12 @@ func (h *hookServer) wait(t *testing.T, name string, n int) []url.Values {
 	}
 }
 
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(b), "\n"))
-	return len(b), nil
-}
-
 // serveAuth serves a hub with a's hooks on a loopback port.
 func serveAuth(t *testing.T, a *Auth, cfg live.Config) (*live.Hub, string) {
 	t.Helper()
 	cfg.Hooks = a.Hooks()
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(tWriter{t}, nil))
+		cfg.Logger = livetest.Logger(t)
 	}
 	hub := live.NewHub(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -120,15 +113,18 @@ func (o *observed) observe(hook string, d time.Duration, outcome string) {
 	o.mu.Unlock()
 }
 
+// has reports whether s was observed, waiting up to 5 s for it: the
+// observation follows the hook's answer, which comes after the hook server
+// recorded the request.
 func (o *observed) has(s string) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, x := range o.all {
-		if x == s {
-			return true
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		o.mu.Lock()
+		found := slices.Contains(o.all, s)
+		o.mu.Unlock()
+		if found || time.Now().After(deadline) {
+			return found
 		}
 	}
-	return false
 }
 
 // HTTP hooks with the project's client: allow, refuse with the answer's

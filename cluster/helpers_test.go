@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"log/slog"
@@ -18,19 +17,13 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/live/livetest"
 	"github.com/ertmp/rtmp/message"
 	"github.com/ertmp/rtmp/relay"
 )
 
 func logger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(bytes.TrimSuffix(b, []byte("\n"))))
-	return len(b), nil
+	return livetest.Logger(t)
 }
 
 // natsSrv is an embedded NATS server with JetStream on a loopback port,

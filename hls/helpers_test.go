@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -21,6 +18,7 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/fmp4"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/live/livetest"
 )
 
 // env is a hub served over RTMP by rtmp.Server and over HLS by a Server
@@ -36,7 +34,7 @@ type env struct {
 func startEnv(t *testing.T, o Options, cfg live.Config) *env {
 	t.Helper()
 	before := runtime.NumGoroutine()
-	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := livetest.Logger(t)
 	cfg.Logger = log
 	if cfg.PlayWait == 0 {
 		cfg.PlayWait = 20 * time.Second
@@ -47,48 +45,16 @@ func startEnv(t *testing.T, o Options, cfg live.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &rtmp.Server{Handler: hub, Logger: log}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	addr := livetest.ServeRTMP(t, &rtmp.Server{Handler: hub, Logger: log}, hub, before)
 	web := httptest.NewServer(hs)
-	e := &env{hub: hub, hls: hs, rtmp: ln.Addr().String(), base: web.URL, client: web.Client()}
+	e := &env{hub: hub, hls: hs, rtmp: addr, base: web.URL, client: web.Client()}
 	e.client.Timeout = 30 * time.Second
 	t.Cleanup(func() {
 		web.CloseClientConnections()
 		web.Close()
 		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := hub.Shutdown(ctx); err != nil {
-			t.Errorf("hub shutdown: %v", err)
-		}
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("server shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, rtmp.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<20)
-			t.Errorf("%d goroutines before, %d after shutdown:\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
 	})
 	return e
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(b), "\n"))
-	return len(b), nil
 }
 
 // get fetches path and returns the status and body; transport errors fail

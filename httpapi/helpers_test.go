@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -20,6 +19,7 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/httpapi"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/live/livetest"
 	"github.com/ertmp/rtmp/message"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -49,51 +49,17 @@ func start(t *testing.T, o httpapi.Options, cfg live.Config) *server {
 	hub := live.NewHub(cfg)
 	api.SetHub(hub)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &rtmp.Server{Handler: hub, Logger: log, OnConnClose: api.ConnClosed}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	addr := livetest.ServeRTMP(t, &rtmp.Server{Handler: hub, Logger: log, OnConnClose: api.ConnClosed}, hub, before)
 	hs := httptest.NewServer(api)
-	s := &server{api: api, hub: hub, rtmp: ln.Addr().String(), base: hs.URL, client: hs.Client(), token: o.Token}
+	s := &server{api: api, hub: hub, rtmp: addr, base: hs.URL, client: hs.Client(), token: o.Token}
 	s.client.Timeout = 10 * time.Second
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := hub.Shutdown(ctx); err != nil {
-			t.Errorf("hub shutdown: %v", err)
-		}
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("server shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, rtmp.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<20)
-			t.Errorf("%d goroutines before, %d after shutdown:\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
-	})
+	t.Cleanup(hs.Close)
 	return s
 }
 
 // logTo sends log lines to t.Log.
 func logTo(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, nil))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(b[:len(b)-1]))
-	return len(b), nil
+	return livetest.Logger(t)
 }
 
 // do sends a request with the given Authorization header (none if empty)

@@ -1,17 +1,14 @@
 package live_test
 
 import (
-	"context"
-	"errors"
 	"log/slog"
-	"net"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/live/livetest"
 )
 
 // Helpers of the tests that use the hub from outside the package, as a
@@ -19,14 +16,7 @@ import (
 
 // logTo sends a hub's log lines to t.Log.
 func logTo(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, nil))
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(b[:len(b)-1]))
-	return len(b), nil
+	return livetest.Logger(t)
 }
 
 // ends records the sessions a hub ended (its End hook).
@@ -63,38 +53,7 @@ func (r *ends) of(p string, k rtmp.Kind) []ended {
 // address; the test's cleanup shuts the hub, then the server, down.
 func serveRTMP(t *testing.T, hub *live.Hub) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := runtime.NumGoroutine()
-	srv := &rtmp.Server{Handler: hub, Logger: logTo(t)}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := hub.Shutdown(ctx); err != nil {
-			t.Errorf("hub shutdown: %v", err)
-		}
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("server shutdown: %v", err)
-		}
-		if err := <-served; !errors.Is(err, rtmp.ErrServerClosed) {
-			t.Errorf("Serve: %v", err)
-		}
-		// No goroutine left (peers' processes are killed by then; their
-		// waiters end with them).
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<20)
-			t.Errorf("%d goroutines before, %d after shutdown:\n%s", before, n, buf[:runtime.Stack(buf, true)])
-		}
-	})
-	return ln.Addr().String()
+	return livetest.ServeRTMP(t, &rtmp.Server{Handler: hub, Logger: logTo(t)}, hub, -1)
 }
 
 // waitStream waits until the hub reports the stream key in the state pred

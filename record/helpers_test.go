@@ -19,6 +19,7 @@ import (
 	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/live/livetest"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -47,14 +48,7 @@ func exVideo(t testing.TB, v flv.VideoTag) []byte {
 }
 
 func logger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(bytes.TrimSuffix(b, []byte("\n"))))
-	return len(b), nil
+	return livetest.Logger(t)
 }
 
 func newHub(t *testing.T, hooks live.Hooks) *live.Hub {

@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -14,18 +13,12 @@ import (
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/live"
+	"github.com/ertmp/rtmp/live/livetest"
 	"github.com/ertmp/rtmp/message"
 )
 
 func logger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(b []byte) (int, error) {
-	w.t.Log(string(bytes.TrimSuffix(b, []byte("\n"))))
-	return len(b), nil
+	return livetest.Logger(t)
 }
 
 // everything is what ertmp serve advertises in its connect _result: it
