@@ -128,7 +128,9 @@ func (f *FLV) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var out atomic.Uint64
 	sess.Counters = func() (uint64, uint64) { return 0, out.Load() }
-	opts := live.SubscribeOptions{Session: sess}
+	// Each packet's FLV tag is made once, on the publisher's goroutine, as
+	// RTMP players have their chunks made.
+	opts := live.SubscribeOptions{Session: sess, Prepare: func(p *live.Packet) { p.Bytes(live.FLVTag) }}
 	if wantsEnhanced(sess.Query) {
 		opts.Capabilities = enhancedCaps
 	}
