@@ -1,44 +1,15 @@
 package rtmp_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
-	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/internal/interop"
 )
-
-// publishTags publishes an FLV file's tags on p at their real-time pace.
-func publishTags(p *rtmp.Publisher, path string) error {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	r := flv.NewReader(bytes.NewReader(src))
-	start := time.Now()
-	for {
-		tag, err := r.ReadTag()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if d := time.Duration(tag.Timestamp)*time.Millisecond - time.Since(start); d > 0 {
-			time.Sleep(d)
-		}
-		if err := p.WriteTag(tag); err != nil {
-			return err
-		}
-	}
-}
 
 // nginx-rtmp serves one stream per connection: it answers every
 // createStream with stream id 1. Our client's second Publish or Play on
@@ -70,7 +41,7 @@ func TestInteropNginxOneStreamPerConnection(t *testing.T) {
 	x.Close()
 	out := filepath.Join(dir, "out.flv")
 	published := make(chan error, 1)
-	go func() { published <- publishTags(pa, src) }()
+	go func() { published <- interop.PublishFLV(pa, src) }()
 	// nginx answers StreamNotFound before the stream exists: FFmpeg starts
 	// once media flows (a few tags written), and stops after 1.5 s of it.
 	for start := pa.Conn().BytesWritten(); pa.Conn().BytesWritten() < start+20000; {

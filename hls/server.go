@@ -718,27 +718,16 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request, m *muxer, re
 
 // refuse answers a request that cannot be served.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	code, text := http.StatusNotFound, "stream not found"
+	code, text, ok := live.HTTPStatus(err)
 	switch {
-	case errors.Is(err, live.ErrDenied):
-		code, text = http.StatusForbidden, "denied"
-		if d, ok := errors.AsType[*live.DeniedError](err); ok && d.Text != "" {
-			text = d.Text
-		}
-	case errors.Is(err, live.ErrShutdown):
-		code, text = http.StatusServiceUnavailable, "server shutting down"
 	case errors.Is(err, errBusy):
 		code, text = http.StatusServiceUnavailable, "too many waiting requests"
 		s.log.Warn("hls: request refused", "remote", r.RemoteAddr, "path", r.URL.Path, "reason", "too many blocked requests")
 	case errors.Is(err, errStartTimeout):
 		code, text = http.StatusServiceUnavailable, "no segment yet"
-	case errors.Is(err, live.ErrTooManyPlayers), errors.Is(err, live.ErrTooManyStreams):
-		code, text = http.StatusServiceUnavailable, "too many players"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case !ok:
 		return // the viewer gave up waiting
-	case errors.Is(err, live.ErrBadName), errors.Is(err, live.ErrStreamNotFound):
-	default:
-		code, text = http.StatusInternalServerError, "internal error"
+	case code == http.StatusInternalServerError:
 		s.log.Warn("hls: request failed", "remote", r.RemoteAddr, "path", r.URL.Path, "err", err)
 	}
 	http.Error(w, text, code)

@@ -368,22 +368,11 @@ func stream(ctx context.Context, sub *live.Subscription, write func([][]byte) er
 
 // refuse answers a refused subscription.
 func (f *FLV) refuse(w http.ResponseWriter, r *http.Request, err error) {
-	code, text := http.StatusNotFound, "stream not found"
-	switch {
-	case errors.Is(err, live.ErrDenied):
-		code, text = http.StatusForbidden, "denied"
-		if d, ok := errors.AsType[*live.DeniedError](err); ok && d.Text != "" {
-			text = d.Text
-		}
-	case errors.Is(err, live.ErrShutdown):
-		code, text = http.StatusServiceUnavailable, "server shutting down"
-	case errors.Is(err, live.ErrTooManyPlayers), errors.Is(err, live.ErrTooManyStreams):
-		code, text = http.StatusServiceUnavailable, "too many players"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	code, text, ok := live.HTTPStatus(err)
+	if !ok {
 		return // the viewer gave up waiting
-	case errors.Is(err, live.ErrBadName), errors.Is(err, live.ErrStreamNotFound):
-	default:
-		code, text = http.StatusInternalServerError, "internal error"
+	}
+	if code == http.StatusInternalServerError {
 		f.log.Warn("httpapi: flv: subscribe", "remote", r.RemoteAddr, "err", err)
 	}
 	http.Error(w, text, code)

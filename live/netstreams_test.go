@@ -1,12 +1,10 @@
 package live
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -14,39 +12,12 @@ import (
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
-	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/internal/interop"
 	"github.com/ertmp/rtmp/message"
 )
 
 // Several NetStreams per connection through the hub: each publish of one
 // client connection is its own stream.
-
-// publishFile publishes the tags of an FLV file on p at their real-time
-// pace.
-func publishFile(p *rtmp.Publisher, path string) error {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	r := flv.NewReader(bytes.NewReader(src))
-	start := time.Now()
-	for {
-		tag, err := r.ReadTag()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if d := time.Duration(tag.Timestamp)*time.Millisecond - time.Since(start); d > 0 {
-			time.Sleep(d)
-		}
-		if err := p.WriteTag(tag); err != nil {
-			return err
-		}
-	}
-}
 
 // Our client publishes two different files as two streams over one
 // connection; an FFmpeg player of each receives its own stream's packets,
@@ -81,7 +52,7 @@ func TestInteropTwoStreamsOneClientConnection(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- publishFile(c.p, c.src)
+			errs <- interop.PublishFLV(c.p, c.src)
 		}()
 	}
 	sh.waitStream(t, "a", func(si StreamInfo) bool { return si.Publishing && si.Packets > 0 })

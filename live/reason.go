@@ -1,9 +1,11 @@
 package live
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"syscall"
 
@@ -90,4 +92,29 @@ func reasonFor(err error) Reason {
 		return ReasonClientClosed
 	}
 	return ReasonProtocolError
+}
+
+// HTTPStatus is the answer an output served over HTTP (HTTP-FLV, HLS)
+// gives a viewer that Subscribe or Authorize refused: the status code and
+// the text the viewer sees. ok is false when the viewer gave up waiting
+// (its context ended): there is nobody to answer. An error that is none of
+// the hub's refusals is 500, "internal error": log it.
+func HTTPStatus(err error) (code int, text string, ok bool) {
+	switch {
+	case errors.Is(err, ErrDenied):
+		text = "denied"
+		if d, isD := errors.AsType[*DeniedError](err); isD && d.Text != "" {
+			text = d.Text
+		}
+		return http.StatusForbidden, text, true
+	case errors.Is(err, ErrShutdown):
+		return http.StatusServiceUnavailable, "server shutting down", true
+	case errors.Is(err, ErrTooManyPlayers), errors.Is(err, ErrTooManyStreams):
+		return http.StatusServiceUnavailable, "too many players", true
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return 0, "", false
+	case errors.Is(err, ErrBadName), errors.Is(err, ErrStreamNotFound):
+		return http.StatusNotFound, "stream not found", true
+	}
+	return http.StatusInternalServerError, "internal error", true
 }
