@@ -1,7 +1,11 @@
 package interop
 
 import (
+	"context"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,4 +48,49 @@ func TestNATSServerStarts(t *testing.T) {
 	}
 	n.Start()
 	WaitPort(t, n.URL[len("nats://"):], 5*time.Second)
+}
+
+// A checkout removed and made again at the same path (as CI does) is what the
+// FFmpeg root sees, and running the tool leaves nothing mounted on the host.
+func TestDebianFFmpegSeesFreshCheckout(t *testing.T) {
+	ffprobe := FFmpeg9(t, "ffprobe")
+	if os.Geteuid() != 0 {
+		t.Skip("the FFmpeg roots mount directories, which needs root")
+	}
+	// Outside /tmp: /tmp is shown to the root as a whole.
+	dir, err := os.MkdirTemp("/var/tmp", "ertmp-checkout-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	media := filepath.Join(ModuleRoot(t), "testdata", "ffmpeg")
+	for _, name := range []string{"opus.flv", "hevc.flv"} {
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(filepath.Join(dir, "pkg"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module checkout\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(filepath.Join(media, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := ffprobe.Command(context.Background(), "-v", "error", "-show_entries", "format=format_name", "-of", "csv=p=0", "../"+name)
+		cmd.Dir = filepath.Join(dir, "pkg")
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "flv" {
+			t.Fatalf("ffprobe of %s in a fresh checkout: %v: %s", name, err, out)
+		}
+		mounts, err := os.ReadFile("/proc/self/mounts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(mounts), dir) {
+			t.Fatalf("%s is still mounted after the tool ended", dir)
+		}
+	}
 }
