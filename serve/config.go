@@ -45,6 +45,10 @@ type Config struct {
 	TLSKey  string  `yaml:"tls_key"`
 	// APIToken, when set, is the bearer token the HTTP API asks for.
 	APIToken string `yaml:"api_token"`
+	// Pprof is the address of Go's profiling endpoints (/debug/pprof/),
+	// on a listener of their own ("" for none). They have no
+	// authentication: keep it on loopback.
+	Pprof Addr `yaml:"pprof"`
 	// ReusePort listens with SO_REUSEPORT, so that a new process can
 	// listen on the same ports while this one drains.
 	ReusePort bool `yaml:"reuse_port"`

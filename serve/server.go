@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -62,6 +63,7 @@ type Server struct {
 	hls    *hls.Server // nil when hls.enabled is off
 	mux    *http.ServeMux
 	http   *http.Server
+	pprof  *http.Server // Go's profiling endpoints, on Config.Pprof
 	cert   atomic.Pointer[tls.Certificate]
 	// cluster is the node of a cluster, nil for a single node.
 	cluster *cluster.Node
@@ -71,6 +73,7 @@ type Server struct {
 	rtmpLn   net.Listener
 	rtmpsLn  net.Listener
 	httpLn   net.Listener
+	pprofLn  net.Listener
 	// draining is set once Drain or Shutdown began: /healthz says 503,
 	// listener errors are expected.
 	draining atomic.Bool
@@ -85,7 +88,7 @@ func New(cfg *Config, o Options) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.Clone()
-	s := &Server{opts: o, start: cfg, mux: http.NewServeMux(), failed: make(chan error, 3)}
+	s := &Server{opts: o, start: cfg, mux: http.NewServeMux(), failed: make(chan error, 4)}
 	s.cfg.Store(cfg)
 	base := o.Logger
 	if base == nil {
@@ -185,6 +188,8 @@ func New(cfg *Config, o Options) (*Server, error) {
 	}
 	s.mux.Handle("/", root)
 	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	s.pprof = &http.Server{Handler: pprofMux(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	return s, nil
 }
@@ -306,6 +311,14 @@ func (s *Server) Listen() error {
 			return fail("http", err)
 		}
 		s.httpLn = ln
+		lns = append(lns, ln)
+	}
+	if c.Pprof != "" {
+		ln, err := s.listen(string(c.Pprof))
+		if err != nil {
+			return fail("pprof", err)
+		}
+		s.pprofLn = ln
 	}
 	s.listened = true
 	if s.rtmpLn != nil {
@@ -316,6 +329,9 @@ func (s *Server) Listen() error {
 	}
 	if s.httpLn != nil {
 		s.log.Info("ertmp: http listening", "addr", s.httpLn.Addr().String())
+	}
+	if s.pprofLn != nil {
+		s.log.Info("ertmp: pprof listening", "addr", s.pprofLn.Addr().String())
 	}
 	return nil
 }
@@ -345,6 +361,13 @@ func (s *Server) HTTPAddr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return lnAddr(s.httpLn)
+}
+
+// PprofAddr returns the address of the profiling endpoints (nil when off).
+func (s *Server) PprofAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return lnAddr(s.pprofLn)
 }
 
 // tlsConfig serves the certificate in force (swapped by Reload).
@@ -394,6 +417,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if ln := s.httpLn; ln != nil {
 		serve("http", func() error { return s.http.Serve(ln) })
+	}
+	if ln := s.pprofLn; ln != nil {
+		serve("pprof", func() error { return s.pprof.Serve(ln) })
 	}
 	s.startStaticPulls()
 	s.mu.Unlock()
@@ -503,6 +529,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	serr := s.rtmp.Shutdown(ctx)
 	aerr := s.auth.Wait(ctx)
 	httpErr := s.http.Shutdown(ctx)
+	s.pprof.Close() // a profile being taken is cut short
 	if err := errors.Join(clErr, relErr, recErr, herr, serr, aerr, httpErr); err != nil {
 		s.log.Warn("ertmp: shutdown timed out; connections were closed", "after", time.Since(start).Round(time.Millisecond))
 		s.http.Close()
@@ -550,7 +577,7 @@ func (s *Server) Reload(c *Config) error {
 		key  string
 		same bool
 	}{
-		{"listen", c.Listen == st.Listen}, {"http", c.HTTP == st.HTTP}, {"rtmps", c.RTMPS == st.RTMPS},
+		{"listen", c.Listen == st.Listen}, {"http", c.HTTP == st.HTTP}, {"rtmps", c.RTMPS == st.RTMPS}, {"pprof", c.Pprof == st.Pprof},
 		{"reuse_port", c.ReusePort == st.ReusePort}, {"log", c.Log == st.Log},
 		{"rtmp", c.RTMP == st.RTMP}, {"live", c.Live == st.Live}, {"hls", c.HLS == st.HLS},
 		{"memory_budget", c.MemoryBudget == st.MemoryBudget},
@@ -562,4 +589,15 @@ func (s *Server) Reload(c *Config) error {
 	}
 	s.log.Info("ertmp: configuration reloaded", "apps", len(c.Apps))
 	return nil
+}
+
+// pprofMux serves Go's profiling endpoints under /debug/pprof/.
+func pprofMux() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("/debug/pprof/", pprof.Index)
+	m.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	m.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return m
 }

@@ -255,3 +255,23 @@ func TestReloadCertificate(t *testing.T) {
 		t.Fatalf("after reload: serial %v, want %v", s, serial2)
 	}
 }
+
+// The profiling endpoints are served on their own address only, not on the
+// HTTP listener.
+func TestPprofListener(t *testing.T) {
+	c := testConfig(t, "")
+	c.Pprof = "127.0.0.1:0"
+	r := start(t, c, Options{})
+	if code, body := get(t, "http://"+r.PprofAddr().String()+"/debug/pprof/heap?debug=1"); code != 200 || !strings.Contains(body, "heap profile") {
+		t.Fatalf("/debug/pprof/heap: %d %.80q", code, body)
+	}
+	if code, body := get(t, "http://"+r.PprofAddr().String()+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("/debug/pprof/goroutine: %d %.80q", code, body)
+	}
+	if code, _ := get(t, "http://"+r.HTTPAddr().String()+"/debug/pprof/heap"); code == 200 {
+		t.Fatal("the HTTP listener serves the profiling endpoints")
+	}
+	if off := start(t, testConfig(t, ""), Options{}); off.PprofAddr() != nil {
+		t.Fatalf("pprof listening at %v by default", off.PprofAddr())
+	}
+}

@@ -112,6 +112,7 @@ func flagSet(c *server.Config, f *serveFlags, stderr io.Writer) *flag.FlagSet {
 	str((*string)(&c.HTTP), "http", "`address` of the HTTP side: /healthz, /metrics, /v1/ (empty: off)")
 	str((*string)(&c.RTMPS), "rtmps", "`address` of RTMP over TLS, e.g. :443 (a host alone takes port 443; empty: off)")
 	str(&c.TLSCert, "tls-cert", "PEM certificate chain `file` for -rtmps (reloaded on SIGHUP)")
+	str((*string)(&c.Pprof), "pprof", "`address` of Go's profiling endpoints /debug/pprof/, e.g. 127.0.0.1:6060 (no auth; empty: off)")
 	str(&c.TLSKey, "tls-key", "PEM private key `file` for -rtmps (reloaded on SIGHUP)")
 
 	fs.Var(uintFlag{&c.RTMP.ChunkSize}, "chunk-size", "chunk size the server writes with")
