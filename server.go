@@ -742,5 +742,14 @@ func (c *serverConn) liftLimits() {
 		// A publisher sends much: a large read buffer means fewer reads.
 		c.grown = true
 		c.conn.r.SetBufferSize(cmp.Or(cfg.BufferSize, chunk.DefaultReadBufferSize))
+		return
+	}
+	if cfg.BufferSize <= 0 {
+		// Only players so far: they send acknowledgements, ping
+		// replies and the odd command, a few dozen bytes each.
+		c.conn.r.SetBufferSize(playReadBuffer)
 	}
 }
+
+// playReadBuffer is the read buffer of a connection that only plays.
+const playReadBuffer = 512

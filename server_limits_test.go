@@ -316,8 +316,8 @@ func TestLogLimiter(t *testing.T) {
 // A server connection reads with a small buffer until it carries a
 // publisher, then with Conn.Reader's (default 32 KiB); what was read ahead
 // into the small buffer (the publisher's first media, sent with its
-// publish) is kept across the change. A player's connection keeps the
-// small one.
+// publish) is kept across the change. A player's connection reads with
+// an even smaller one once its play is accepted.
 func TestServerReadBufferGrowsForPublisher(t *testing.T) {
 	frames := [][]byte{bytes.Repeat([]byte{0x17, 1}, 3000), bytes.Repeat([]byte{0x27, 1}, 200<<10)}
 	type result struct {
@@ -332,6 +332,11 @@ func TestServerReadBufferGrowsForPublisher(t *testing.T) {
 			if err != nil {
 				t.Error(err)
 				return
+			}
+			// The reader changes buffers before its first read after
+			// the accept, the one that brings this event.
+			if ev, err := ps.ReadEvent(); err != nil || ev.Kind != EventPause {
+				t.Errorf("event %+v, %v; want the pause", ev, err)
 			}
 			got <- result{kind: KindPlay, buf: ps.conn.r.BufferSize()}
 			ps.Close()
@@ -374,7 +379,8 @@ func TestServerReadBufferGrowsForPublisher(t *testing.T) {
 	q.connect(amf0.Object{{Key: "app", Value: "live"}})
 	q.createStream()
 	q.send(CSIDData, 1, 0, cmd("play", 5, nil, "k"))
-	if res := <-got; res.kind != KindPlay || res.buf != requestReadBuffer {
-		t.Fatalf("player's read buffer %d, want %d", res.buf, requestReadBuffer)
+	q.send(CSIDData, 1, 0, cmd("pause", 6, nil, true, 0.0))
+	if res := <-got; res.kind != KindPlay || res.buf != playReadBuffer {
+		t.Fatalf("player's read buffer %d, want %d", res.buf, playReadBuffer)
 	}
 }

@@ -67,7 +67,7 @@ type Writer struct {
 	writev bool
 	flat   []byte
 
-	low  [64]wstream
+	low  [16]wstream // chunk streams 2-15, the ones RTMP peers use
 	high map[uint32]*wstream
 
 	// slack counts the flushes in a row that used at most a quarter of a
@@ -76,14 +76,20 @@ type Writer struct {
 }
 
 const (
-	// keepBuffer: a Writer keeps buffers up to this size between flushes
-	// whatever their use; larger ones it gives back once shrinkAfter
+	// keepBuffer, keepSegs: a Writer keeps buffers up to these sizes
+	// (bytes, prepared messages) between flushes whatever their use; larger ones it gives back once shrinkAfter
 	// flushes in a row used a quarter of them at most. A player's writer
 	// grows its buffers for the burst it gets when it joins (the GOP cache)
 	// and then writes a message or two at a time: thousands of players
 	// should not each hold their join's buffers.
-	keepBuffer  = 4 << 10
+	keepBuffer  = 1 << 10
+	keepSegs    = 16
 	shrinkAfter = 8
+
+	// maxWritev bounds the buffers of one writev: the socket keeps an
+	// array of iovecs as large as the largest writev it made, for as long
+	// as it lives (a join's burst would leave every player holding one).
+	maxWritev = 64
 )
 
 // NewWriter returns a Writer with a buffer of DefaultWriteBufferSize. The
@@ -278,7 +284,7 @@ func (w *Writer) WritePrepared(p *Prepared) error {
 // gives back those that stayed mostly unused (keepBuffer).
 func (w *Writer) reset(used int) {
 	w.buf = w.buf[:0]
-	if cap(w.buf) <= keepBuffer && cap(w.segs) <= keepBuffer/16 {
+	if cap(w.buf) <= keepBuffer && cap(w.segs) <= keepSegs {
 		w.slack = 0
 		return
 	}
@@ -330,8 +336,14 @@ func (w *Writer) Flush() error {
 	var n int64
 	var err error
 	if w.writev {
-		w.out = vec
-		n, err = w.out.WriteTo(w.w)
+		for rest := vec; len(rest) > 0 && err == nil; {
+			k := min(len(rest), maxWritev)
+			w.out = rest[:k]
+			var m int64
+			m, err = w.out.WriteTo(w.w)
+			n += m
+			rest = rest[k:]
+		}
 	} else {
 		flat := w.flat[:0]
 		for _, b := range vec {

@@ -184,3 +184,49 @@ func TestBudgetDataFrames(t *testing.T) {
 		t.Fatalf("budget %d bytes in use after the stream ended", u)
 	}
 }
+
+// Players' queues share their packets: a hundred players each 3 MiB
+// behind on one stream hold 3 MiB of it, not 300, and none is closed for a
+// 16 MiB budget. What the queues hold is released as they drain.
+func TestBudgetCountsSharedBacklogOnce(t *testing.T) {
+	h, b := budgetHub(t, 16<<20)
+	k := Key{"live", "shared"}
+	pub, err := h.Publish(context.Background(), k, PublishOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: avcSeq()})
+	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: bigFrame(true, 0, 1000)})
+	const players, frames = 100, 24 // 3 MiB behind each
+	subs := make([]*Subscription, players)
+	for i := range subs {
+		subs[i], err = h.Subscribe(context.Background(), k, SubscribeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer subs[i].Close()
+	}
+	for i := uint32(1); i <= frames; i++ {
+		pub.Write(rtmp.Packet{Type: message.TypeVideo, Timestamp: i * 33, Payload: bigFrame(false, i, 128<<10)})
+	}
+	st := b.Stats()
+	if st.Closed != 0 {
+		t.Fatalf("budget %+v: players closed for a backlog they share", st)
+	}
+	// The GOP cache (3 MiB) and the longest queue (3 MiB).
+	if st.Peak > 7<<20 {
+		t.Fatalf("budget peak %d bytes for %d players 3 MiB behind on one stream, want at most 7 MiB", st.Peak, players)
+	}
+	for i, s := range subs {
+		items, err := s.TryRead(nil)
+		if err != nil || len(items) < frames {
+			t.Fatalf("player %d read %d items, %v", i, len(items), err)
+		}
+		s.TryRead(nil) // the first read is written: the queue is empty
+	}
+	pub.Write(rtmp.Packet{Type: message.TypeVideo, Timestamp: (frames + 1) * 33, Payload: bigFrame(false, frames+1, 1000)})
+	if u := b.Used(); u > 4<<20 {
+		t.Fatalf("budget %d bytes in use once the players caught up, want the GOP cache alone (about 3 MiB)", u)
+	}
+}

@@ -247,10 +247,16 @@ func (h *Hub) acquireLocked(k Key) *stream {
 // release drops a reference; the last one forgets the stream.
 func (h *Hub) release(st *stream) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	st.refs--
-	if st.refs == 0 && h.streams[st.key] == st {
+	gone := st.refs == 0
+	if gone && h.streams[st.key] == st {
 		delete(h.streams, st.key)
+	}
+	h.mu.Unlock()
+	if gone {
+		st.mu.Lock()
+		st.chargeQueues(0)
+		st.mu.Unlock()
 	}
 }
 

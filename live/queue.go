@@ -43,7 +43,7 @@ func (r *ring) drain(dst []Item) []Item {
 }
 
 // ringKeep is the storage (entries) a ring keeps whatever it drains.
-const ringKeep = 64
+const ringKeep = 16
 
 // filter keeps the entries keep accepts, in order, and returns the bytes of
 // packets it removed and how many.

@@ -69,6 +69,9 @@ type stream struct {
 	// gopCut: the GOP was cut to its key frame for the memory budget and
 	// takes nothing more until the next key frame.
 	gopCut bool
+	// queued is what the subscribers' queues hold, as charged to the
+	// budget (chargeQueues).
+	queued int
 
 	// Statistics of the current publisher.
 	since          time.Time
@@ -271,14 +274,14 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 			st.dirtyNow = true
 		}
 	}
-	grew := 0
+	most := 0
 	for _, s := range st.subs {
 		q := s.pick(p)
 		if q == nil {
 			continue
 		}
-		kill, wake, n := s.enqueue(q, now)
-		grew += n
+		kill, wake, held := s.enqueue(q, now)
+		most = max(most, held)
 		if !kill && s.prepare != nil {
 			s.prepare(q)
 		}
@@ -292,11 +295,23 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 			st.dirty = append(st.dirty, s)
 		}
 	}
-	if b := st.hub.cfg.Budget; b != nil {
-		// One charge for the packet's queueing, not one per player.
-		b.Charge(grew)
-	}
+	st.chargeQueues(most)
 	return kills
+}
+
+// chargeQueues charges the hub's budget with what the subscribers' queues
+// hold, given the largest of them. The queues share their packets: each
+// holds a part of the same run of the stream's latest packets, so together
+// they hold no more than the longest (plus what one skipped and another
+// kept: audio, headers). A thousand players with a second of backlog each
+// hold one second of the stream, not a thousand. It runs with each packet
+// published, so drained queues are released by the next one, and when the
+// stream is forgotten.
+func (st *stream) chargeQueues(most int) {
+	if b := st.hub.cfg.Budget; b != nil && most != st.queued {
+		b.Charge(most - st.queued)
+	}
+	st.queued = most
 }
 
 // flushBatchLocked ends a batch of the publisher's: it wakes the

@@ -157,7 +157,6 @@ type Subscription struct {
 	mu            sync.Mutex
 	q             ring
 	qbytes        int   // bytes queued and in flight
-	charged       int   // of qbytes, the bytes charged to the hub's budget
 	inflightAt    int64 // queue time of the oldest entry in flight; 0 if none
 	inflightBytes int
 	inflightN     int
@@ -318,15 +317,14 @@ func (s *Subscription) oldest() int64 {
 //     or whose queue is still over the byte bound with nothing left to
 //     drop, is closed as a slow consumer, unless it reports loss instead.
 //
-// grew is the change in the bytes the subscriber holds, for the caller to
-// charge to the hub's budget (once for all subscribers).
-func (s *Subscription) enqueue(p *Packet, now int64) (kill, wake bool, grew int) {
+// held is the bytes the subscriber then holds (queued and in flight), for
+// the caller's memory budget (see stream.chargeQueues).
+func (s *Subscription) enqueue(p *Packet, now int64) (kill, wake bool, held int) {
 	s.mu.Lock()
 	kill, wake = s.enqueueLocked(p, now)
-	grew = s.qbytes - s.charged
-	s.charged = s.qbytes
+	held = s.qbytes
 	s.mu.Unlock()
-	return kill, wake, grew
+	return kill, wake, held
 }
 
 func (s *Subscription) enqueueLocked(p *Packet, now int64) (kill, wake bool) {
@@ -383,15 +381,6 @@ func (s *Subscription) enqueueLocked(p *Packet, now int64) (kill, wake bool) {
 	return false, wake
 }
 
-// settleLocked charges or releases the change in the bytes the subscriber
-// holds since the last settling; the caller holds s.mu.
-func (s *Subscription) settleLocked() {
-	if d := s.qbytes - s.charged; d != 0 && s.hub != nil {
-		s.hub.cfg.Budget.Charge(d)
-	}
-	s.charged = s.qbytes
-}
-
 func (s *Subscription) drop(n int) {
 	s.dropped += uint64(n)
 	s.lost += uint64(n)
@@ -409,7 +398,6 @@ func (s *Subscription) enqueueJoin(p *Packet, now int64) {
 		s.waitKey = false
 	}
 	s.push(entry{Item: Item{Packet: p}, at: now})
-	s.settleLocked()
 }
 
 // notify queues a notice; notices are never dropped.
@@ -443,7 +431,6 @@ func (s *Subscription) endLocked(r Reason) {
 	}
 	s.dead, s.reason = true, r
 	s.qbytes = 0
-	s.settleLocked()
 	s.q.clear()
 	s.signal()
 }
@@ -531,7 +518,6 @@ func (s *Subscription) releaseLocked() {
 	}
 	if !s.dead {
 		s.qbytes -= s.inflightBytes
-		s.settleLocked()
 	}
 	s.inflightAt, s.inflightBytes = 0, 0
 	if s.q.len() == 0 {
