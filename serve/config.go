@@ -59,6 +59,12 @@ type Config struct {
 	// queues, kept frames (rtmp.MemoryBudget, shared by the RTMP server
 	// and the hub). Zero or negative: no budget.
 	MemoryBudget ByteSize `yaml:"memory_budget"`
+	// GCPercent is the garbage collector's target (GOGC) for `ertmp
+	// serve`: how much the heap may grow past what is live before a
+	// collection. The server allocates little per delivered byte, so a low
+	// target costs little CPU and keeps the footprint small. Zero or
+	// negative: Go's default (100). GOGC in the environment decides when set.
+	GCPercent int `yaml:"gc_percent"`
 
 	Log   LogConfig   `yaml:"log"`
 	Drain DrainConfig `yaml:"drain"`

@@ -580,7 +580,7 @@ func (s *Server) Reload(c *Config) error {
 		{"listen", c.Listen == st.Listen}, {"http", c.HTTP == st.HTTP}, {"rtmps", c.RTMPS == st.RTMPS}, {"pprof", c.Pprof == st.Pprof},
 		{"reuse_port", c.ReusePort == st.ReusePort}, {"log", c.Log == st.Log},
 		{"rtmp", c.RTMP == st.RTMP}, {"live", c.Live == st.Live}, {"hls", c.HLS == st.HLS},
-		{"memory_budget", c.MemoryBudget == st.MemoryBudget},
+		{"memory_budget", c.MemoryBudget == st.MemoryBudget}, {"gc_percent", c.GCPercent == st.GCPercent},
 		{"cluster", c.Cluster.same(&st.Cluster)},
 	} {
 		if !d.same {

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -430,5 +432,44 @@ func waitEvent(t *testing.T, p *rtmp.Publisher, kind rtmp.ClientEventKind) rtmp.
 		if ev.Kind == kind {
 			return ev
 		}
+	}
+}
+
+// gc_percent sets the collector's target, unless GOGC is set; the memory
+// budget sets the soft limit, unless GOMEMLIMIT is set.
+func TestServeGCPercent(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	t.Cleanup(func() {
+		debug.SetGCPercent(before)
+		debug.SetMemoryLimit(math.MaxInt64)
+	})
+	file := filepath.Join(t.TempDir(), "ertmp.yaml")
+	os.WriteFile(file, []byte("listen: 127.0.0.1:0\nhttp: \"\"\ngc_percent: 40\nmemory_budget: 50MiB\n"), 0o600)
+	run := func() {
+		t.Helper()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var stderr bytes.Buffer
+		if code := serve(ctx, []string{"-config", file}, io.Discard, &stderr, func(net.Addr) { cancel() }); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+	}
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	run()
+	if got := debug.SetGCPercent(100); got != 40 {
+		t.Fatalf("GOGC %d after serve with gc_percent: 40", got)
+	}
+	if got := debug.SetMemoryLimit(math.MaxInt64); got != 100<<20 {
+		t.Fatalf("memory limit %d after serve with memory_budget: 50MiB, want twice it", got)
+	}
+	t.Setenv("GOGC", "100")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	run()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC %d with GOGC=100 in the environment", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Fatalf("memory limit %d with GOMEMLIMIT in the environment", got)
 	}
 }

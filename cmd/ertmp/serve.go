@@ -226,6 +226,9 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		// when set, decides instead.
 		debug.SetMemoryLimit(int64(c.MemoryBudget) * 2)
 	}
+	if c.GCPercent > 0 && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(c.GCPercent)
+	}
 	srv, err := server.New(c, server.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "ertmp serve: %v\n", err)
