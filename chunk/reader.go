@@ -158,7 +158,7 @@ type Reader struct {
 
 	slab     []byte      // the free rest of the current slab (counted in held whole)
 	slabLen  int         // the current slab's size
-	low      [64]*stream // chunk streams 2-63, the ones peers use
+	low      [16]*stream // chunk streams 2-15, the ones peers use (others: high)
 	high     map[uint32]*stream
 	nstreams int
 	partial  int // streams with inProgress set

@@ -89,7 +89,7 @@ const (
 	// maxWritev bounds the buffers of one writev: the socket keeps an
 	// array of iovecs as large as the largest writev it made, for as long
 	// as it lives (a join's burst would leave every player holding one).
-	maxWritev = 64
+	maxWritev = 16
 )
 
 // NewWriter returns a Writer with a buffer of DefaultWriteBufferSize. The
