@@ -435,3 +435,37 @@ func TestFLVSlowViewer(t *testing.T) {
 	t.Logf("slow viewer closed after %v (%d bytes queued at most, %d packets delivered); the other viewer: %d packets, %d dropped, peak queue %d bytes",
 		e.Duration.Round(time.Millisecond), e.PeakQueue, e.Packets, other.Packets, other.Dropped, other.PeakQueue)
 }
+
+// Over HTTP/2 (no hijacking: the response writer's path) a viewer gets the
+// same stream as over HTTP/1.1, and its end is recorded the same way.
+func TestFLVHTTP2(t *testing.T) {
+	s := startFLV(t, live.Config{})
+	web := httptest.NewUnstartedServer(&httpapi.Root{FLV: httpapi.NewFLV(s.hub, httpapi.FLVOptions{Logger: logTo(t)})})
+	web.EnableHTTP2 = true
+	web.StartTLS()
+	t.Cleanup(func() {
+		web.CloseClientConnections()
+		web.Close()
+	})
+	src := newSource(t, s.hub, live.Key{App: "live", Name: "h2"})
+	src.start()
+	resp, err := web.Client().Get(web.URL + "/live/h2.flv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ProtoMajor != 2 {
+		t.Fatalf("served over %s, want HTTP/2", resp.Proto)
+	}
+	src.more(30)
+	src.pub.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "video/x-flv" {
+		t.Errorf("%s, Content-Type %q", resp.Status, resp.Header.Get("Content-Type"))
+	}
+	_, tags := readFLV(t, resp.Body)
+	sameMedia(t, tags, src.sent)
+	eventually(t, "the viewer's end", func() bool { _, ok := s.ends.of("http-flv", ""); return ok })
+	if e, _ := s.ends.of("http-flv", ""); e.Reason != live.ReasonPublisherGone || e.Packets != uint64(len(tags)) || e.BytesOut == 0 {
+		t.Errorf("viewer end: %v, %d packets, %d bytes out; want publisher gone, %d packets", e.Reason, e.Packets, e.BytesOut, len(tags))
+	}
+}
