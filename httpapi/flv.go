@@ -188,6 +188,9 @@ func (f *FLV) serveHTTP(w http.ResponseWriter, r *http.Request, opts live.Subscr
 // rawWriteTimeout bounds each batch written to a viewer's connection.
 const rawWriteTimeout = 30 * time.Second
 
+// maxWritev bounds the buffers of one writev to a viewer.
+const maxWritev = 16
+
 // serveRaw writes an HTTP/1.1 response on a hijacked connection: the
 // status line and header, then each batch of tags as one chunk of the
 // chunked encoding, in one write (writev on TCP). Through net/http's
@@ -235,8 +238,12 @@ func serveRaw(ctx context.Context, conn net.Conn, brw *bufio.ReadWriter, h http.
 		conn.SetWriteDeadline(time.Now().Add(rawWriteTimeout))
 		var err error
 		if tcp {
-			wire = vec
-			_, err = wire.WriteTo(conn)
+			// A few buffers per writev: the socket keeps an iovec array
+			// as large as its largest writev for as long as it lives.
+			for rest := vec; len(rest) > 0 && err == nil; rest = rest[min(len(rest), maxWritev):] {
+				wire = rest[:min(len(rest), maxWritev)]
+				_, err = wire.WriteTo(conn)
+			}
 		} else {
 			flat = flat[:0]
 			for _, b := range vec {
