@@ -613,40 +613,63 @@ func (c *serverConn) shutdown() {
 }
 
 func (c *serverConn) serve() {
-	defer func() {
-		// Reported once the connection is closed and no longer counted.
-		if c.end.Reason != ReasonNone {
-			c.srv.reportClose(c.end)
+	// This frame stays at the bottom of the stack for the connection's
+	// life: the handshake and setup are in begin, the deferred work in
+	// cleanup, so that a waiting session's stack stays small.
+	defer c.cleanup()
+	req := c.begin()
+	if req == nil {
+		return
+	}
+	c.handed = true
+	c.handler().ServeRTMP(req)
+	req.finish()
+	// The requests that came after this one run on their own goroutines;
+	// the connection lives until the last of them is done.
+	c.handlers.Wait()
+	// A player's readLoop or the pump may still be draining: wait for it,
+	// so the close stays polite.
+	c.finish()
+	if c.pumpDone != nil {
+		<-c.pumpDone
+	}
+}
+
+// cleanup ends serve: a panic in one connection closes that connection
+// only; the connection is closed, its reader's buffers go back to the
+// budget, and it stops being counted, then its close is reported.
+func (c *serverConn) cleanup() {
+	if v := recover(); v != nil {
+		c.srv.logger().Error("rtmp: panic serving connection", "remote", c.nc.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if !c.handed {
+			c.ended(ReasonInternalError, fmt.Errorf("rtmp: panic: %v", v))
 		}
-	}()
-	defer c.srv.untrackConn(c)
-	defer c.release()
-	defer func() {
-		// The chunk reader's buffers go back to the budget once nobody
-		// reads (after a panic the reader may be held: its share stays
-		// counted rather than racing with it).
-		if c.conn != nil && c.rmu.TryLock() {
-			c.conn.r.ReleaseBudget()
-			c.rmu.Unlock()
-		}
-	}()
-	defer c.nc.Close()
-	defer func() {
-		// A panic in one connection closes that connection only.
-		if v := recover(); v != nil {
-			c.srv.logger().Error("rtmp: panic serving connection", "remote", c.nc.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			if !c.handed {
-				c.ended(ReasonInternalError, fmt.Errorf("rtmp: panic: %v", v))
-			}
-		}
-	}()
+	}
+	c.nc.Close()
+	// After a panic the reader may be held: its share stays counted
+	// rather than racing with it.
+	if c.conn != nil && c.rmu.TryLock() {
+		c.conn.r.ReleaseBudget()
+		c.rmu.Unlock()
+	}
+	c.release()
+	c.srv.untrackConn(c)
+	// Reported once the connection is closed and no longer counted.
+	if c.end.Reason != ReasonNone {
+		c.srv.reportClose(c.end)
+	}
+}
+
+// begin makes the handshake, sets the connection up and reads its first
+// request; nil when the connection ended before one (the reason noted).
+func (c *serverConn) begin() *Request {
 	s := c.srv
 	c.nc.SetDeadline(time.Now().Add(durationOr(s.HandshakeTimeout, DefaultHandshakeTimeout)))
 	c.hs.rw = c.nc
 	hs, err := handshake.Server(&c.hs, &s.Handshake)
 	if err != nil {
 		c.ended(c.closeReason(err, true), err)
-		return
+		return nil
 	}
 	c.base.Handshake = hs
 	c.nc.SetDeadline(time.Time{})
@@ -666,20 +689,9 @@ func (c *serverConn) serve() {
 	req, err := c.readRequest()
 	if err != nil {
 		c.ended(c.closeReason(err, false), err)
-		return
+		return nil
 	}
-	c.handed = true
-	c.handler().ServeRTMP(req)
-	req.finish()
-	// The requests that came after this one run on their own goroutines;
-	// the connection lives until the last of them is done.
-	c.handlers.Wait()
-	// A player's readLoop or the pump may still be draining: wait for it,
-	// so the close stays polite.
-	c.finish()
-	if c.pumpDone != nil {
-		<-c.pumpDone
-	}
+	return req
 }
 
 func (c *serverConn) handler() Handler {

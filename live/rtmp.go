@@ -179,6 +179,26 @@ func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 }
 
 func (h *Hub) servePlay(req *rtmp.Request, sess *Session, key Key) {
+	// The frames below this one stay on the stack while the writer waits:
+	// they are kept small, so that a waiting player's stack is small
+	// enough for the runtime to shrink (1500 players: 6 MB).
+	w := h.startPlay(req, sess, key)
+	if w == nil {
+		return
+	}
+	conn := req.Conn()
+	h.track(conn, true)
+	defer h.track(conn, false)
+	reason, err := w.run()
+	w.stop()
+	w.sub.CloseWith(reason, err)
+	w.ps.Close()
+	<-w.ps.Done()
+}
+
+// startPlay subscribes an RTMP player and accepts its play; nil when
+// either was refused (and answered).
+func (h *Hub) startPlay(req *rtmp.Request, sess *Session, key Key) *playerWriter {
 	conn := req.Conn()
 	// Packets are chunked on the publisher's goroutine as they arrive, at
 	// this connection's chunk size (nearly always the server's, shared by
@@ -201,123 +221,155 @@ func (h *Hub) servePlay(req *rtmp.Request, sess *Session, key Key) {
 	})
 	if err != nil {
 		rejectRTMP(req, err)
-		return
+		return nil
 	}
 	ps, err := req.AcceptPlay(nil)
 	if err != nil {
 		sub.CloseWith(reasonFor(err), err)
-		return
+		return nil
 	}
 	if h.lim.pingInterval > 0 && h.lim.pingTimeout > 0 {
 		// Players are pinged: one that answers nothing at all is gone.
 		conn.SetReadTimeout(h.lim.pingTimeout)
 	}
-	h.track(conn, true)
-	defer h.track(conn, false)
 	if n := h.cfg.SendBuffer; n > 0 {
 		setSendBuffer(conn.NetConn(), n)
 	}
-	reason, err := h.writePlayer(sub, ps)
-	sub.CloseWith(reason, err)
-	ps.Close()
-	<-ps.Done()
+	w := &playerWriter{h: h, sub: sub, ps: ps, start: h.now(), chunkSize: ps.ChunkSize(), sid: ps.StreamID()}
+	if h.lim.pingInterval > 0 {
+		w.ticker = time.NewTicker(h.lim.pingInterval)
+		w.pingC = w.ticker.C
+	}
+	return w
 }
 
-// writePlayer is an RTMP player's writer: it waits on its subscription's
+// playerWriter is an RTMP player's writer: it waits on its subscription's
 // own signal, takes everything queued, writes each packet's shared chunked
-// bytes and flushes once. It returns why it stopped.
-func (h *Hub) writePlayer(sub *Subscription, ps *rtmp.PlaySession) (Reason, error) {
-	var pingC <-chan time.Time
-	if h.lim.pingInterval > 0 {
-		t := time.NewTicker(h.lim.pingInterval)
-		defer t.Stop()
-		pingC = t.C
+// bytes and flushes once.
+type playerWriter struct {
+	h         *Hub
+	sub       *Subscription
+	ps        *rtmp.PlaySession
+	ticker    *time.Ticker
+	pingC     <-chan time.Time
+	start     int64
+	chunkSize uint32
+	sid       uint32
+	items     []Item
+	batch     []*chunk.Prepared
+}
+
+// stop releases the ping ticker.
+func (w *playerWriter) stop() {
+	if w.ticker != nil {
+		w.ticker.Stop()
 	}
-	start := h.now()
-	ping := func() error { return ps.SendPingRequest(uint32((h.now() - start) / 1e6)) }
-	failed := func(err error) (Reason, error) {
-		// The hub's own reason when it closed the connection (a slow
-		// consumer), else the error's.
-		if r := sub.ended(); r != ReasonNone {
-			return r, nil
-		}
-		return reasonFor(err), err
-	}
-	chunkSize, sid := ps.ChunkSize(), ps.StreamID()
-	var items []Item
-	var batch []*chunk.Prepared
+}
+
+// run writes until the subscription or the player ends, and returns why.
+// Its frame is small: it is where a player's writer waits.
+func (w *playerWriter) run() (Reason, error) {
 	for {
-		var err error
-		if cap(items) > ringKeep && len(items) <= ringKeep/4 {
-			// The join's burst is over: do not hold its storage.
-			items, batch = nil, nil
+		wrote, reason, err := w.write()
+		if reason != ReasonNone || err != nil {
+			return reason, err
 		}
-		items, err = sub.TryRead(items[:0])
-		if err != nil {
-			var e *EndError
-			if errors.As(err, &e) {
-				return e.Reason, nil
-			}
-			return ReasonProtocolError, err
-		}
-		if len(items) == 0 {
+		if wrote {
+			// A writer that never idles still pings: a player that only
+			// watches answers pings and little else, and its connection's
+			// read timeout counts on them.
 			select {
-			case <-sub.Ready():
-			case <-ps.Done():
-				return playerEnd(ps)
-			case <-pingC:
-				if err := ping(); err != nil {
-					return failed(err)
+			case <-w.pingC:
+				if err := w.ping(); err != nil {
+					return w.failed(err)
 				}
+			default:
 			}
 			continue
 		}
-		// Packets go out as one batch (one lock, deadline and flush on the
-		// connection); a notice first sends the packets before it.
-		batch = batch[:0]
-		for i := range items {
-			it := &items[i]
-			if it.Notice == NoticeNone {
-				if m, perr := it.Packet.Prepared(chunkSize, sid); perr == nil {
-					batch = append(batch, m)
-				}
-				continue
-			}
-			if len(batch) > 0 {
-				if err = ps.WritePreparedBatch(batch, false); err != nil {
-					break
-				}
-				batch = batch[:0]
-			}
-			switch it.Notice {
-			case NoticeUnpublished:
-				err = ps.NotifyUnpublish()
-			case NoticePublished:
-				err = ps.NotifyPublish()
-			}
-			if err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = ps.WritePreparedBatch(batch, true)
-		}
-		clear(batch)
-		clear(items)
-		if err != nil {
-			return failed(err)
-		}
-		// A writer that never idles still pings: a player that only
-		// watches answers pings and little else, and its connection's read
-		// timeout counts on them.
 		select {
-		case <-pingC:
-			if err := ping(); err != nil {
-				return failed(err)
+		case <-w.sub.Ready():
+		case <-w.ps.Done():
+			return playerEnd(w.ps)
+		case <-w.pingC:
+			if err := w.ping(); err != nil {
+				return w.failed(err)
 			}
-		default:
 		}
 	}
+}
+
+func (w *playerWriter) ping() error {
+	return w.ps.SendPingRequest(uint32((w.h.now() - w.start) / 1e6))
+}
+
+// failed is the end for a write that failed: the hub's own reason when it
+// closed the connection (a slow consumer), else the error's.
+func (w *playerWriter) failed(err error) (Reason, error) {
+	if r := w.sub.ended(); r != ReasonNone {
+		return r, nil
+	}
+	return reasonFor(err), err
+}
+
+// write takes everything queued and writes it as one batch (one lock,
+// deadline and flush on the connection; a notice first sends the packets
+// before it). It reports whether there was anything, and the end of the
+// subscription or of the write.
+func (w *playerWriter) write() (wrote bool, _ Reason, _ error) {
+	if cap(w.items) > ringKeep && len(w.items) <= ringKeep/4 {
+		// The join's burst is over: do not hold its storage.
+		w.items, w.batch = nil, nil
+	}
+	items, err := w.sub.TryRead(w.items[:0])
+	w.items = items
+	if err != nil {
+		var e *EndError
+		if errors.As(err, &e) {
+			return false, e.Reason, nil
+		}
+		return false, ReasonProtocolError, err
+	}
+	if len(items) == 0 {
+		return false, ReasonNone, nil
+	}
+	ps := w.ps
+	batch := w.batch[:0]
+	for i := range items {
+		it := &items[i]
+		if it.Notice == NoticeNone {
+			if m, perr := it.Packet.Prepared(w.chunkSize, w.sid); perr == nil {
+				batch = append(batch, m)
+			}
+			continue
+		}
+		if len(batch) > 0 {
+			if err = ps.WritePreparedBatch(batch, false); err != nil {
+				break
+			}
+			batch = batch[:0]
+		}
+		switch it.Notice {
+		case NoticeUnpublished:
+			err = ps.NotifyUnpublish()
+		case NoticePublished:
+			err = ps.NotifyPublish()
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = ps.WritePreparedBatch(batch, true)
+	}
+	clear(batch)
+	clear(items)
+	w.batch = batch
+	if err != nil {
+		r, ferr := w.failed(err)
+		return true, r, ferr
+	}
+	return true, ReasonNone, nil
 }
 
 // setSendBuffer sets SO_SNDBUF on a TCP connection, also under TLS.
