@@ -201,8 +201,10 @@ func (st *stream) publish(me *Publication, pk rtmp.Packet, now int64) bool {
 	for _, s := range kills {
 		s.kill(ReasonSlowConsumer)
 	}
-	if b := st.hub.cfg.Budget; b.Over() {
-		// Like the kills above, with no lock held.
+	if b := st.hub.cfg.Budget; b.Excess(7) > 0 {
+		// Like the kills above, with no lock held. From 7/8 of the limit,
+		// before the limit itself: there, publishers' new messages are
+		// refused, and a slow player's backlog should not cost them.
 		st.hub.reclaim()
 	}
 	return ok
@@ -424,9 +426,9 @@ func (st *stream) cache(p *Packet) {
 		st.dropGOP()
 		return
 	}
-	if len(st.gop) > 0 && b.Over() && (st.gopBytes >= int(b.Limit()/32) || b.Excess(10) > 0) {
-		// Over the memory budget: a large GOP (or any, once the budget
-		// is a quarter over) is cut to its key frame.
+	if len(st.gop) > 0 && b.Excess(7) > 0 && (st.gopBytes >= int(b.Limit()/32) || b.Over()) {
+		// Near the memory budget's limit (past 7/8): a large GOP (or any,
+		// once over the limit) is cut to its key frame.
 		st.hub.cfg.Budget.NoteTrimmed()
 		n := 0
 		for _, q := range st.gop[1:] {

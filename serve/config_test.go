@@ -66,9 +66,11 @@ rtmps: 127.0.0.1:1443
 tls_cert: /etc/ertmp/cert.pem
 tls_key: /etc/ertmp/key.pem
 api_token: tok-secret-1
+pprof: 127.0.0.1:6061
 reuse_port: false
 shutdown_timeout: 7s
 memory_budget: 200MiB
+gc_percent: 50
 log: {level: debug, format: json}
 drain:
   timeout: 3s
