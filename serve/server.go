@@ -282,56 +282,39 @@ func (s *Server) Listen() error {
 		return nil
 	}
 	c := s.start
-	var lns []net.Listener
-	fail := func(what string, err error) error {
-		for _, ln := range lns {
-			ln.Close()
-		}
-		return fmt.Errorf("%s: %w", what, err)
+	// Each listener, its address ("" for off), the field it goes in and
+	// the word its log line and errors use.
+	all := []struct {
+		addr string
+		ln   *net.Listener
+		what string
+		log  string
+	}{
+		{string(c.Listen), &s.rtmpLn, "listen", "ertmp: listening"},
+		{withTLSPort(string(c.RTMPS)), &s.rtmpsLn, "rtmps", "ertmp: rtmps listening"},
+		{string(c.HTTP), &s.httpLn, "http", "ertmp: http listening"},
+		{string(c.Pprof), &s.pprofLn, "pprof", "ertmp: pprof listening"},
 	}
-	if c.Listen != "" {
-		ln, err := s.listen(string(c.Listen))
-		if err != nil {
-			return fail("listen", err)
+	for i, l := range all {
+		if l.addr == "" {
+			continue
 		}
-		s.rtmpLn = ln
-		lns = append(lns, ln)
-	}
-	if c.RTMPS != "" {
-		ln, err := s.listen(withTLSPort(string(c.RTMPS)))
+		ln, err := s.listen(l.addr)
 		if err != nil {
-			return fail("rtmps", err)
+			for _, open := range all[:i] {
+				if *open.ln != nil {
+					(*open.ln).Close()
+				}
+			}
+			return fmt.Errorf("%s: %w", l.what, err)
 		}
-		s.rtmpsLn = ln
-		lns = append(lns, ln)
-	}
-	if c.HTTP != "" {
-		ln, err := s.listen(string(c.HTTP))
-		if err != nil {
-			return fail("http", err)
-		}
-		s.httpLn = ln
-		lns = append(lns, ln)
-	}
-	if c.Pprof != "" {
-		ln, err := s.listen(string(c.Pprof))
-		if err != nil {
-			return fail("pprof", err)
-		}
-		s.pprofLn = ln
+		*l.ln = ln
 	}
 	s.listened = true
-	if s.rtmpLn != nil {
-		s.log.Info("ertmp: listening", "addr", s.rtmpLn.Addr().String())
-	}
-	if s.rtmpsLn != nil {
-		s.log.Info("ertmp: rtmps listening", "addr", s.rtmpsLn.Addr().String())
-	}
-	if s.httpLn != nil {
-		s.log.Info("ertmp: http listening", "addr", s.httpLn.Addr().String())
-	}
-	if s.pprofLn != nil {
-		s.log.Info("ertmp: pprof listening", "addr", s.pprofLn.Addr().String())
+	for _, l := range all {
+		if *l.ln != nil {
+			s.log.Info(l.log, "addr", (*l.ln).Addr().String())
+		}
 	}
 	return nil
 }
