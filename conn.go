@@ -128,6 +128,15 @@ type Conn struct {
 	// stopped is set by stopReading, from any goroutine: every read fails
 	// at once from then on, whatever deadline anybody sets.
 	stopped atomic.Bool
+	// wake, when set (a server's connection, before its first read), gives
+	// a parked player's read side its goroutine back (PlaySession.park):
+	// what changes how the socket is read (a deadline, a stop, a close)
+	// calls it.
+	wake func()
+	// readBase (Unix ns, 0: now), when set by a parked reader's timeout,
+	// is what the next ReadMessage counts ReadTimeout from, once; owned by
+	// the reading goroutine.
+	readBase int64
 
 	// src is what the chunk reader reads: the socket, with the
 	// before-read hook (owned by the reading goroutine).
@@ -195,6 +204,7 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.readDeadline.Store(ns)
 	err := c.nc.SetReadDeadline(t)
 	c.keepStopped()
+	c.wakeParked()
 	return err
 }
 
@@ -211,6 +221,7 @@ func (c *Conn) SetReadTimeout(d time.Duration) {
 		c.nc.SetReadDeadline(time.Time{})
 	}
 	c.keepStopped()
+	c.wakeParked()
 }
 
 // aLongTimeAgo is a read deadline that has passed: a read waiting on the
@@ -225,6 +236,15 @@ var aLongTimeAgo = time.Unix(1, 0)
 func (c *Conn) stopReading() {
 	c.stopped.Store(true)
 	c.nc.SetReadDeadline(aLongTimeAgo)
+	c.wakeParked()
+}
+
+// wakeParked gives a parked player's read side its goroutine back, so that
+// it reads under the connection's new terms (see PlaySession.park).
+func (c *Conn) wakeParked() {
+	if f := c.wake; f != nil {
+		f()
+	}
 }
 
 // keepStopped runs after every change of the socket's read deadline: if
@@ -263,10 +283,15 @@ func (c *Conn) SetBeforeRead(f func()) { c.beforeRead = f }
 func (c *Conn) ReadMessage() (chunk.Message, error) {
 	if c.readDeadline.Load() == 0 {
 		if d := time.Duration(c.readTimeout.Load()); d > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(d))
+			from := time.Now()
+			if c.readBase != 0 {
+				from = time.Unix(0, c.readBase)
+			}
+			c.nc.SetReadDeadline(from.Add(d))
 			c.keepStopped()
 		}
 	}
+	c.readBase = 0
 	m, err := c.r.ReadMessage()
 	c.nread.Store(c.r.BytesRead())
 	if err != nil {
@@ -675,4 +700,8 @@ func (c *Conn) CloseWrite() error {
 }
 
 // Close closes the connection at once.
-func (c *Conn) Close() error { return c.nc.Close() }
+func (c *Conn) Close() error {
+	err := c.nc.Close()
+	c.wakeParked()
+	return err
+}

@@ -163,11 +163,20 @@ type netStream struct {
 	// beforeRead is the publisher's end-of-batch hook (owned by the
 	// session's reading goroutine, see PublishSession.SetBeforeRead).
 	beforeRead func()
+	// parks is set for a player whose read side can park (PlaySession.park;
+	// set before its reading starts, read by its reader): its reads return
+	// errIdle when they used up what was received without a message for it.
+	parks bool
 }
 
 // errSwitched: while a session read the socket, a second NetStream began
 // and the pump took over; the session reads its inbox from now on.
 var errSwitched = errors.New("rtmp: switched to the connection's reader")
+
+// errIdle: a parking player's read took everything received (control
+// messages, commands answered by the connection) and found nothing for
+// the session: it may park rather than wait in a read.
+var errIdle = errors.New("rtmp: nothing more received")
 
 // Defaults and bounds of NetStreams.
 const (
@@ -335,6 +344,9 @@ func (c *serverConn) readSingleAfter(ns *netStream, m chunk.Message, err error) 
 		}
 		if to != nil {
 			c.deliver(to, it)
+		}
+		if ns.parks && c.conn.r.Buffered() == 0 {
+			return inItem{}, errIdle
 		}
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"strconv"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/chunk"
@@ -88,7 +92,25 @@ type PlaySession struct {
 
 	events *eventQueue[Event]
 	done   chan struct{}
+
+	// The read side's parking (park). raw is the socket's, nil when the
+	// session cannot park (TLS, not Linux); immutable. idleID is its key
+	// in the idle watch, guarded by the watch.
+	raw    syscall.RawConn
+	idleID uint32
+	pmu    sync.Mutex
+	// Guarded by pmu: parked is set while no goroutine reads; parkedAt is
+	// when it parked (Unix ns), timer its read timeout then.
+	parked   bool
+	parkedAt int64
+	timer    *time.Timer
 }
+
+// errParked ends a player's reading goroutine when its read side parked.
+var errParked = errors.New("rtmp: parked")
+
+// errNoIdleWatch: parking is not available here.
+var errNoIdleWatch = errors.New("rtmp: no idle watch")
 
 // AcceptPlay accepts a player: StreamIsRecorded when recorded, StreamBegin,
 // onStatus NetStream.Play.Reset when the player asked for a reset,
@@ -128,7 +150,12 @@ func (r *Request) AcceptPlay(opts *PlayOptions) (*PlaySession, error) {
 	// acknowledgements come every window); a dead one is found by the write
 	// timeout. So reads wait without an idle timeout.
 	conn.SetReadTimeout(0)
-	go p.readLoop()
+	if tc, ok := r.c.nc.(*net.TCPConn); ok && theIdleWatch() != nil {
+		if rc, err := tc.SyscallConn(); err == nil {
+			p.raw, r.ns.parks = rc, true
+		}
+	}
+	go p.readLoop(false)
 	return p, nil
 }
 
@@ -141,22 +168,39 @@ func (p *PlaySession) Request() *Request { return p.req }
 // otherwise it takes what the connection's reader routed to it. It queues
 // the player's events. When Close stops it, the reader drains and closes
 // the connection.
-func (p *PlaySession) readLoop() {
+//
+// Between messages, once everything the player sent was read, the read
+// side parks (park) and the goroutine ends: resume starts another.
+func (p *PlaySession) readLoop(resumed bool) {
+	err := p.readEvents(resumed)
+	if errors.Is(err, errParked) {
+		return
+	}
 	defer close(p.done)
-	err := p.readEvents()
+	if p.idleID != 0 {
+		theIdleWatch().remove(p)
+	}
 	if p.closed.Load() {
 		err = ErrSessionClosed
 	}
 	p.push(Event{}, err)
 }
 
-// readEvents reads until the player stops (io.EOF) or the read fails.
-func (p *PlaySession) readEvents() error {
-	for {
+// readEvents reads until the player stops (io.EOF) or the read fails, or
+// its read side parks (errParked). A resumed read side reads before it
+// parks again: what woke it is on the socket.
+func (p *PlaySession) readEvents(resumed bool) error {
+	for first := true; ; first = false {
 		if p.closed.Load() {
 			return ErrSessionClosed
 		}
+		if p.raw != nil && !(first && resumed) && p.park() {
+			return errParked
+		}
 		it, err := p.c.next(p.ns)
+		if errors.Is(err, errIdle) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -183,6 +227,105 @@ func (p *PlaySession) readEvents() error {
 		}
 	}
 }
+
+// park lets the read side wait with no goroutine: a player that only
+// watches sends an acknowledgement every few seconds and answers pings,
+// and thousands of them should not each keep a goroutine (and its stack)
+// waiting for that. The reading goroutine calls it between messages; when
+// everything the player sent was read and the connection has this one
+// NetStream, the socket is armed in the idle watch and park reports true:
+// the goroutine ends, and resume starts another when the socket is
+// readable or closed by the peer, when the read timeout passes (counted
+// from now), or when the connection's terms change (a deadline, a stop, a
+// close; see Conn.wakeParked).
+func (p *PlaySession) park() bool {
+	c, w := p.c, theIdleWatch()
+	if c.multi.Load() || !c.rmu.TryLock() {
+		return false
+	}
+	defer c.rmu.Unlock()
+	c.liftLimits()
+	// A read timeout that passed while parked is for the read to report.
+	if p.mustRead() || c.finished || p.conn.readBase != 0 || p.conn.r.Buffered() != 0 {
+		return false
+	}
+	// What the next read would have sent first (an acknowledgement due,
+	// answers buffered) goes now.
+	if p.conn.sendAck() != nil {
+		return false
+	}
+	d := time.Duration(p.conn.readTimeout.Load())
+	p.pmu.Lock()
+	if err := w.arm(p, w.add(p)); err != nil {
+		p.pmu.Unlock()
+		w.forget(p)
+		return false
+	}
+	p.parked, p.parkedAt = true, time.Now().UnixNano()
+	if d > 0 {
+		p.timer = time.AfterFunc(d, func() { p.resume(resumeTimeout) })
+	}
+	c.parked.Store(p)
+	p.pmu.Unlock()
+	// What changed meanwhile did not see p parked: look again, and read
+	// on if nobody resumed p yet.
+	if p.mustRead() || time.Duration(p.conn.readTimeout.Load()) != d {
+		return !p.unpark(false)
+	}
+	return true
+}
+
+// mustRead reports what keeps the read side from parking: the session or
+// connection closing, a stop, a deadline, queued input, other NetStreams.
+func (p *PlaySession) mustRead() bool {
+	c := p.c
+	return p.closed.Load() || c.multi.Load() || c.closingAll.Load() || p.ns.in.busy() ||
+		p.conn.stopped.Load() || p.conn.readDeadline.Load() != 0
+}
+
+// unpark takes the read side out of the idle watch if it is parked, and
+// reports whether it was: the caller then owns the reading. timedOut
+// (the read timeout passed while parked) makes the next read's timeout
+// count from when it parked, so it fails at once unless the player sent
+// something.
+func (p *PlaySession) unpark(timedOut bool) bool {
+	p.pmu.Lock()
+	if !p.parked {
+		p.pmu.Unlock()
+		return false
+	}
+	p.parked = false
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	if timedOut {
+		p.conn.readBase = p.parkedAt
+	}
+	p.c.parked.CompareAndSwap(p, nil)
+	p.pmu.Unlock()
+	theIdleWatch().forget(p)
+	return true
+}
+
+// resume gives a parked read side a goroutine again: the idle watch's when
+// the socket is readable (data: the goroutine reads before it parks
+// again), the timer's when the read timeout passed, the connection's when
+// its terms changed (Conn.wakeParked).
+func (p *PlaySession) resume(why resumeCause) {
+	if p.unpark(why == resumeTimeout) {
+		go p.readLoop(why == resumeData)
+	}
+}
+
+// resumeCause is why a parked read side resumes.
+type resumeCause uint8
+
+const (
+	resumeWake resumeCause = iota
+	resumeData
+	resumeTimeout
+)
 
 // message turns one message of the player into an event, if it is one.
 func (p *PlaySession) message(t message.Type, payload []byte) error {

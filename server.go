@@ -435,6 +435,7 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	for c := range s.conns {
 		c.nc.Close()
+		c.wakeParked()
 		c.release()
 	}
 	s.mu.Unlock()
@@ -498,6 +499,9 @@ type serverConn struct {
 	// handlers counts the handlers running on goroutines of their own.
 	handlers sync.WaitGroup
 
+	// parked is the player whose read side waits in the idle watch (see
+	// PlaySession.park), if any.
+	parked atomic.Pointer[PlaySession]
 	// rmu is the read token; finished, guarded by it, is set once the
 	// connection was drained and closed. closingAll is set when the last request or session ended and
 	// the connection is closing: a reader whose read fails finishes it.
@@ -523,6 +527,13 @@ func newServerConn(s *Server, nc net.Conn) *serverConn {
 		room: make(chan struct{}, 1)}
 }
 
+// wakeParked gives a parked player's read side its goroutine back.
+func (c *serverConn) wakeParked() {
+	if p := c.parked.Load(); p != nil {
+		p.resume(resumeWake)
+	}
+}
+
 func (c *serverConn) release() { c.relOnce.Do(func() { close(c.released) }) }
 
 // finishLocked drains what the peer still sends (bounded) and closes the
@@ -534,6 +545,7 @@ func (c *serverConn) finishLocked() {
 	c.finished = true
 	drain(c.nc)
 	c.nc.Close()
+	c.wakeParked()
 	c.release()
 }
 
@@ -682,6 +694,7 @@ func (c *serverConn) begin() *Request {
 		cc.Reader.BufferSize = requestReadBuffer
 	}
 	c.conn = NewConn(c.nc, &cc)
+	c.conn.wake = c.wakeParked
 	if size, buffered, ok := s.requestLimits(); ok {
 		c.conn.r.SetMaxMessageSize(size)
 		c.conn.r.SetMaxBuffered(buffered)

@@ -229,6 +229,7 @@ func (s *session) closeWith(send func(), halfClose bool) error {
 	if s.c.closingAll.Load() {
 		s.c.tryFinish()
 	}
+	s.c.wakeParked() // a parked player's read side ends
 	return s.closeErr
 }
 
