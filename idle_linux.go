@@ -166,7 +166,7 @@ func (w *idleWatch) run() {
 		}
 		w.mu.Unlock()
 		for i, p := range ready {
-			p.resume(resumeData)
+			p.resume(true)
 			ready[i] = nil
 		}
 		ready = ready[:0]

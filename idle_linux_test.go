@@ -27,7 +27,7 @@ type parkServer struct {
 func startParkServer(t *testing.T, timeout time.Duration) *parkServer {
 	t.Helper()
 	ps := &parkServer{events: make(chan Event, 64), ends: make(chan error, 64), conns: make(chan *Conn, 64)}
-	ps.srv = &Server{HandleCalls: true, Handler: HandlerFunc(func(r *Request) {
+	ps.srv = &Server{HandleCalls: true, Budget: NewMemoryBudget(0), Handler: HandlerFunc(func(r *Request) {
 		s, err := r.AcceptPlay(nil)
 		if err != nil {
 			return
@@ -94,6 +94,10 @@ func TestIdlePlayersParkTheirReads(t *testing.T) {
 	// watch adds one for all. Two per player would be 2n.
 	if per := float64(after-before-1) / n; per > 1.1 {
 		t.Fatalf("%d goroutines for %d idle players (%.2f each), want 1 each", after-before, n, per)
+	}
+	// And their readers hold no buffers (their commands' were charged).
+	if used := ps.srv.Budget.Used(); used != 0 {
+		t.Fatalf("idle players' readers hold %d bytes, want 0", used)
 	}
 	// A parked player's command and ping response are events.
 	peers[3].send(CSIDCommand, 1, 0, cmd("pause", 0, nil, true, 1500.0))

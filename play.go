@@ -100,10 +100,12 @@ type PlaySession struct {
 	idleID uint32
 	pmu    sync.Mutex
 	// Guarded by pmu: parked is set while no goroutine reads; parkedAt is
-	// when it parked (Unix ns), timer its read timeout then.
+	// when it parked (Unix ns), timer its read timeout then, and parks
+	// counts the parks (a timer of an earlier one may fire late).
 	parked   bool
 	parkedAt int64
 	timer    *time.Timer
+	parks    uint64
 }
 
 // errParked ends a player's reading goroutine when its read side parked.
@@ -255,6 +257,7 @@ func (p *PlaySession) park() bool {
 		return false
 	}
 	d := time.Duration(p.conn.readTimeout.Load())
+	p.conn.r.Idle() // an idle player holds no read buffers
 	p.pmu.Lock()
 	if err := w.arm(p, w.add(p)); err != nil {
 		p.pmu.Unlock()
@@ -262,15 +265,21 @@ func (p *PlaySession) park() bool {
 		return false
 	}
 	p.parked, p.parkedAt = true, time.Now().UnixNano()
+	p.parks++
 	if d > 0 {
-		p.timer = time.AfterFunc(d, func() { p.resume(resumeTimeout) })
+		n := p.parks
+		p.timer = time.AfterFunc(d, func() {
+			if p.unpark(n) {
+				go p.readLoop(false)
+			}
+		})
 	}
 	c.parked.Store(p)
 	p.pmu.Unlock()
 	// What changed meanwhile did not see p parked: look again, and read
 	// on if nobody resumed p yet.
 	if p.mustRead() || time.Duration(p.conn.readTimeout.Load()) != d {
-		return !p.unpark(false)
+		return !p.unpark(0)
 	}
 	return true
 }
@@ -284,13 +293,13 @@ func (p *PlaySession) mustRead() bool {
 }
 
 // unpark takes the read side out of the idle watch if it is parked, and
-// reports whether it was: the caller then owns the reading. timedOut
-// (the read timeout passed while parked) makes the next read's timeout
-// count from when it parked, so it fails at once unless the player sent
-// something.
-func (p *PlaySession) unpark(timedOut bool) bool {
+// reports whether it was: the caller then owns the reading. timeout, when
+// not 0, is the park whose read timeout passed (nothing if p resumed since):
+// the next read's timeout then counts from when p parked, so it fails at
+// once unless the player sent something.
+func (p *PlaySession) unpark(timeout uint64) bool {
 	p.pmu.Lock()
-	if !p.parked {
+	if !p.parked || timeout != 0 && timeout != p.parks {
 		p.pmu.Unlock()
 		return false
 	}
@@ -299,7 +308,7 @@ func (p *PlaySession) unpark(timedOut bool) bool {
 		p.timer.Stop()
 		p.timer = nil
 	}
-	if timedOut {
+	if timeout != 0 {
 		p.conn.readBase = p.parkedAt
 	}
 	p.c.parked.CompareAndSwap(p, nil)
@@ -310,22 +319,13 @@ func (p *PlaySession) unpark(timedOut bool) bool {
 
 // resume gives a parked read side a goroutine again: the idle watch's when
 // the socket is readable (data: the goroutine reads before it parks
-// again), the timer's when the read timeout passed, the connection's when
-// its terms changed (Conn.wakeParked).
-func (p *PlaySession) resume(why resumeCause) {
-	if p.unpark(why == resumeTimeout) {
-		go p.readLoop(why == resumeData)
+// again), the connection's when its terms changed (Conn.wakeParked). The
+// read timeout's timer resumes it in park.
+func (p *PlaySession) resume(data bool) {
+	if p.unpark(0) {
+		go p.readLoop(data)
 	}
 }
-
-// resumeCause is why a parked read side resumes.
-type resumeCause uint8
-
-const (
-	resumeWake resumeCause = iota
-	resumeData
-	resumeTimeout
-)
 
 // message turns one message of the player into an event, if it is one.
 func (p *PlaySession) message(t message.Type, payload []byte) error {

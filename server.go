@@ -530,7 +530,7 @@ func newServerConn(s *Server, nc net.Conn) *serverConn {
 // wakeParked gives a parked player's read side its goroutine back.
 func (c *serverConn) wakeParked() {
 	if p := c.parked.Load(); p != nil {
-		p.resume(resumeWake)
+		p.resume(false)
 	}
 }
 

@@ -338,8 +338,11 @@ func TestServerReadBufferGrowsForPublisher(t *testing.T) {
 			if ev, err := ps.ReadEvent(); err != nil || ev.Kind != EventPause {
 				t.Errorf("event %+v, %v; want the pause", ev, err)
 			}
-			got <- result{kind: KindPlay, buf: ps.conn.r.BufferSize()}
+			// Read once the read side ended: an idle one parks and
+			// drops its buffer meanwhile (its size stays).
 			ps.Close()
+			<-ps.Done()
+			got <- result{kind: KindPlay, buf: ps.conn.r.BufferSize()}
 			return
 		}
 		ps, err := r.AcceptPublish()

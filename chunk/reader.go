@@ -151,7 +151,8 @@ type stream struct {
 // change it).
 type Reader struct {
 	src       io.Reader
-	br        *bufio.Reader
+	br        *bufio.Reader // nil after Idle, until the next ReadMessage
+	brSize    int           // the read buffer's size while br is nil
 	cfg       ReaderConfig
 	chunkSize uint32
 	nread     uint64 // bytes consumed, headers included
@@ -194,7 +195,10 @@ func (r *Reader) BytesRead() uint64 { return r.nread }
 // Buffered returns the number of bytes received from the source and not
 // yet consumed: 0 at the end of a batch of inbound messages.
 func (r *Reader) Buffered() int {
-	n := r.br.Buffered()
+	n := 0
+	if r.br != nil {
+		n = r.br.Buffered()
+	}
 	if p, ok := r.src.(*prefixReader); ok {
 		n += len(p.rest) // carried over by SetBufferSize
 	}
@@ -235,6 +239,10 @@ func (r *Reader) SetMaxMessageSize(n uint32) {
 // player (which sends little) costs little memory.
 func (r *Reader) SetBufferSize(n int) {
 	n = max(n, 16)
+	if r.br == nil {
+		r.brSize = n // made at the next read
+		return
+	}
 	if r.br.Size() == n {
 		return
 	}
@@ -253,7 +261,27 @@ func (r *Reader) SetBufferSize(n int) {
 }
 
 // BufferSize returns the size of the read buffer.
-func (r *Reader) BufferSize() int { return r.br.Size() }
+func (r *Reader) BufferSize() int {
+	if r.br == nil {
+		return r.brSize
+	}
+	return r.br.Size()
+}
+
+// Idle drops what the Reader keeps for reuse: the message buffers of chunk
+// streams with no partial message and, when nothing is buffered, the read
+// buffer (the chunk streams' header state stays). A server calls it for a
+// connection it will not read for a while, so that thousands of idle
+// connections hold no buffers; the next ReadMessage makes a new read buffer
+// of the same size. The payload of the last message read is not valid
+// after it.
+func (r *Reader) Idle() {
+	r.last = nil
+	r.reclaim()
+	if r.br != nil && r.br.Buffered() == 0 {
+		r.brSize, r.br = r.br.Size(), nil
+	}
+}
 
 // prefixReader reads rest, then r.
 type prefixReader struct {
@@ -344,6 +372,9 @@ func (r *Reader) ReadMessage() (Message, error) {
 		return Message{}, r.err
 	}
 	r.last = nil
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(r.src, r.brSize)
+	}
 	for {
 		b0, err := r.br.ReadByte()
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"testing/iotest"
 )
@@ -679,3 +680,69 @@ func TestReaderSetBufferSizeKeepsReadAhead(t *testing.T) {
 		t.Fatalf("after the last message: %v, want io.EOF", err)
 	}
 }
+
+// Idle drops the read buffer and the kept message buffers while nothing is
+// buffered, and the Reader reads on as before: chunk streams keep their
+// header state (compressed headers after the idle time), a message
+// partly received when Idle is called is completed, and held bytes go
+// back to the budget.
+func TestReaderIdleDropsBuffers(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pr.Close()
+	b := new(idleBudget)
+	r := NewReader(pr, &ReaderConfig{BufferSize: 512, Budget: b})
+	w := NewWriter(pw)
+	write := func(p []byte) {
+		go pw.Write(p)
+	}
+	cmd := bytes.Repeat([]byte{7}, 300)
+	go func() {
+		w.WriteMessage(Message{CSID: 3, Header: Header{TypeID: 20}, Payload: cmd})
+		w.Flush()
+	}()
+	if m, err := r.ReadMessage(); err != nil || !bytes.Equal(m.Payload, cmd) {
+		t.Fatalf("first message: %v", err)
+	}
+	if r.held == 0 || b.n.Load() == 0 {
+		t.Fatalf("held %d, budget %d before Idle: the test needs a kept buffer", r.held, b.n.Load())
+	}
+	r.Idle()
+	if r.br != nil || r.held != 0 || b.n.Load() != 0 {
+		t.Fatalf("after Idle: read buffer %v, held %d, budget %d; want none", r.br != nil, r.held, b.n.Load())
+	}
+	if r.Buffered() != 0 || r.BufferSize() != 512 {
+		t.Fatalf("after Idle: buffered %d, size %d", r.Buffered(), r.BufferSize())
+	}
+	// Csid 4: a 300-byte message whose first chunk comes before a whole
+	// message on csid 3 with a type 3 header (the header state of csid 3
+	// must have stayed); Idle between the two; then the rest of csid 4.
+	a := bytes.Repeat([]byte{9}, 300)
+	first := append([]byte{0x04, 0, 0, 0, 0, 0x01, 0x2c, 20, 0, 0, 0, 0}, a[:128]...)
+	write(append(first, append([]byte{0xc3}, cmd[:128]...)...))
+	go func() {
+		pw.Write(append([]byte{0xc3}, cmd[128:256]...))
+		pw.Write(append([]byte{0xc3}, cmd[256:]...))
+	}()
+	m, err := r.ReadMessage()
+	if err != nil || m.CSID != 3 || !bytes.Equal(m.Payload, cmd) {
+		t.Fatalf("csid 3 after Idle: %v %+v", err, m.Header)
+	}
+	r.Idle()
+	if r.BufferSize() != 512 {
+		t.Fatalf("read buffer %d after the second Idle, want 512", r.BufferSize())
+	}
+	go func() {
+		pw.Write(append([]byte{0xc4}, a[128:256]...))
+		pw.Write(append([]byte{0xc4}, a[256:]...))
+	}()
+	if m, err = r.ReadMessage(); err != nil || m.CSID != 4 || !bytes.Equal(m.Payload, a) {
+		t.Fatalf("csid 4 across Idle: %v %+v (%d bytes)", err, m.Header, len(m.Payload))
+	}
+}
+
+// idleBudget counts what is charged.
+type idleBudget struct{ n atomic.Int64 }
+
+func (b *idleBudget) Reserve(n int) bool { b.n.Add(int64(n)); return true }
+func (b *idleBudget) Charge(n int)       { b.n.Add(int64(n)) }
+func (b *idleBudget) Release(n int)      { b.n.Add(-int64(n)) }
