@@ -82,6 +82,11 @@ With several URLs (and as many comma-separated PIDs), the same load runs
 against each server in turn and the ratios of their figures are printed:
 ertmp serve against nginx-rtmp in one run.
 
+With players, a short warm-up (-warmup, on a stream of its own, results
+discarded) runs against each URL first: a client that has just started is
+slower for its first seconds (its heap and threads grow), which would
+otherwise count against whichever server comes first.
+
 A URL ending in #flv=http://HOST:PORT has its players watch over HTTP-FLV
 (http://HOST:PORT/APP/STREAM.flv) while publishers use RTMP: HTTP-FLV viewers
 against RTMP players of the same server in one run.
@@ -104,6 +109,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&sp.fps, "fps", 25, "video frames per second")
 	fs.DurationVar(&sp.gop, "gop", 2*time.Second, "key frame interval")
 	fs.DurationVar(&sp.joinAfter, "join-after", 0, "players join this long after publishing started, spread over a second (0: before it starts)")
+	warmup := fs.Duration("warmup", 2*time.Second, "with players: a warm-up run this long against each URL first, not measured (0: none)")
 	pids := fs.String("server-pid", "", "PID of each server process (comma-separated, one per URL), to report its CPU and memory (Linux)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
 	fs.Usage = func() {
@@ -134,6 +140,24 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if *warmup > 0 && sp.players > 0 {
+		// Players join a quarter in, over a second, as in the measured run
+		// with -join-after: the join burst is what a cold client is slow at.
+		ws := sp
+		ws.dur, ws.joinAfter = *warmup, *warmup/4
+		for _, u := range urls {
+			fmt.Fprintf(stderr, "ertmp bench: warm-up: %s, %v\n", u, *warmup)
+			wu, err := warmupURL(u)
+			if err != nil {
+				fmt.Fprintf(stderr, "ertmp bench: %s: %v\n", u, err)
+				return 1
+			}
+			if _, err := runBench(ctx, wu, ws, 0, io.Discard); err != nil {
+				fmt.Fprintf(stderr, "ertmp bench: warm-up: %s: %v\n", u, err)
+				return 1
+			}
+		}
+	}
 	var results []*benchResult
 	for i, u := range urls {
 		pid := 0
@@ -221,6 +245,25 @@ func splitBenchURL(u string) (rtmpURL, flvBase string, err error) {
 		return "", "", fmt.Errorf("%q: want URL#flv=http://HOST:PORT", u)
 	}
 	return rtmpURL, strings.TrimSuffix(base, "/"), nil
+}
+
+// warmupURL names the warm-up's stream: the URL's with "-warmup" after the
+// stream name (before its query and #flv= suffix).
+func warmupURL(u string) (string, error) {
+	rtmpURL, flvBase, err := splitBenchURL(u)
+	if err != nil {
+		return "", err
+	}
+	out := streamURL(rtmpURL, 0, 1)
+	base, q, _ := strings.Cut(out, "?")
+	out = base + "-warmup"
+	if q != "" {
+		out += "?" + q
+	}
+	if flvBase != "" {
+		out += "#flv=" + flvBase
+	}
+	return out, nil
 }
 
 // flvURL is the HTTP-FLV URL of an RTMP stream URL under base.

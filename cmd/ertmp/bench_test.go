@@ -27,7 +27,7 @@ func TestBench(t *testing.T) {
 	go srv.Serve(ln)
 	defer srv.Close()
 	var out, errb bytes.Buffer
-	code := run([]string{"bench", "-json", "-players", "3", "-t", "1s", "-mbps", "1", "-server-pid", strconv.Itoa(os.Getpid()),
+	code := run([]string{"bench", "-json", "-warmup", "0", "-players", "3", "-t", "1s", "-mbps", "1", "-server-pid", strconv.Itoa(os.Getpid()),
 		"rtmp://" + ln.Addr().String() + "/live/bench"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -91,7 +91,7 @@ func TestBenchIngestAndCompare(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code = run([]string{"bench", "-players", "4", "-join-after", "700ms", "-t", "2s", "-mbps", "1", "-gop", "500ms", "-server-pid", pid + "," + pid,
+	code = run([]string{"bench", "-players", "4", "-warmup", "1s", "-join-after", "700ms", "-t", "2s", "-mbps", "1", "-gop", "500ms", "-server-pid", pid + "," + pid,
 		"rtmp://" + a + "/live/x", "rtmp://" + b + "/live/x"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -101,6 +101,11 @@ func TestBenchIngestAndCompare(t *testing.T) {
 		"first key frame after the play command: p50", "CPU per delivered Gbit", "got 100.0% of its packets"} {
 		if !bytes.Contains(out.Bytes(), []byte(want)) {
 			t.Fatalf("output lacks %q:\n%s\nstderr:\n%s", want, text, errb.String())
+		}
+	}
+	for _, want := range []string{"ertmp bench: warm-up: rtmp://" + a + "/live/x", "ertmp bench: warm-up: rtmp://" + b + "/live/x"} {
+		if !bytes.Contains(errb.Bytes(), []byte(want)) {
+			t.Fatalf("no warm-up line %q:\n%s", want, errb.String())
 		}
 	}
 	if !bytes.Contains(errb.Bytes(), []byte("ertmp bench: 2/2")) || !bytes.Contains(errb.Bytes(), []byte("Mbit/s delivered so far")) {
@@ -124,7 +129,7 @@ func TestBenchHTTPFLV(t *testing.T) {
 	hs := httptest.NewServer(httpapi.NewFLV(hub, httpapi.FLVOptions{}))
 	defer hs.Close()
 	var out, errb bytes.Buffer
-	code := run([]string{"bench", "-json", "-players", "3", "-t", "1s", "-mbps", "1",
+	code := run([]string{"bench", "-json", "-warmup", "0", "-players", "3", "-t", "1s", "-mbps", "1",
 		"rtmp://" + ln.Addr().String() + "/live/flvbench#flv=" + hs.URL}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
@@ -143,5 +148,22 @@ func TestBenchHTTPFLV(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"bench", "-t", "1s", "rtmp://" + ln.Addr().String() + "/live/x#flv=ftp://h"}, &out, &errb); code != 1 || !bytes.Contains(errb.Bytes(), []byte("#flv=")) {
 		t.Fatalf("bad #flv: exit %d, %q", code, errb.String())
+	}
+}
+
+// The warm-up's stream is the measured one's name with "-warmup", the
+// query and the #flv= suffix kept.
+func TestWarmupURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"rtmp://h/live/b":                           "rtmp://h/live/b-warmup",
+		"rtmp://h:1935/live/b?key=1":                "rtmp://h:1935/live/b-warmup?key=1",
+		"rtmp://h/live/c#flv=http://127.0.0.1:8080": "rtmp://h/live/c-warmup#flv=http://127.0.0.1:8080",
+	} {
+		if got, err := warmupURL(in); err != nil || got != want {
+			t.Errorf("warmupURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := warmupURL("rtmp://h/live/x#flv=ftp://h"); err == nil {
+		t.Error("a bad #flv= suffix was taken")
 	}
 }
