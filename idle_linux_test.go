@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ertmp/rtmp/amf0"
 	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/message"
 )
@@ -47,20 +46,6 @@ func startParkServer(t *testing.T, timeout time.Duration) *parkServer {
 	})}
 	ps.addr = startServer(t, ps.srv)
 	return ps
-}
-
-// playPeer is a raw player whose play started.
-func playPeer(t *testing.T, addr string) (*rawPeer, net.Conn) {
-	t.Helper()
-	p, nc := dialPeer(t, addr)
-	p.connect(amf0.Object{{Key: "app", Value: "live"}})
-	p.createStream()
-	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
-	for {
-		if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == message.CodePlayStart {
-			return p, nc
-		}
-	}
 }
 
 // settle waits for the goroutine count to stop falling, and returns it.

@@ -410,6 +410,12 @@ func (p *PlaySession) ReadEvent() (Event, error) {
 	return ev, err
 }
 
+// TryReadEvent returns the player's next event if one is queued, without
+// waiting; ok is false when none is (the end is ReadEvent's and Done's to
+// report). A server that only writes to a player calls it now and then:
+// events nobody reads stay queued, up to a bound.
+func (p *PlaySession) TryReadEvent() (ev Event, ok bool) { return p.events.tryNext() }
+
 // Done is closed when the player's side of the connection ends.
 func (p *PlaySession) Done() <-chan struct{} { return p.done }
 

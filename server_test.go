@@ -642,3 +642,17 @@ func TestPlayerIdleNotDropped(t *testing.T) {
 		t.Fatal("no PublishNotify")
 	}
 }
+
+// playPeer is a raw player whose play started.
+func playPeer(t *testing.T, addr string) (*rawPeer, net.Conn) {
+	t.Helper()
+	p, nc := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+	for {
+		if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == message.CodePlayStart {
+			return p, nc
+		}
+	}
+}

@@ -270,6 +270,7 @@ func (w *playerWriter) stop() {
 // Its frame is small: it is where a player's writer waits.
 func (w *playerWriter) run() (Reason, error) {
 	for {
+		w.events()
 		wrote, reason, err := w.write()
 		if reason != ReasonNone || err != nil {
 			return reason, err
@@ -295,6 +296,17 @@ func (w *playerWriter) run() (Reason, error) {
 			if err := w.ping(); err != nil {
 				return w.failed(err)
 			}
+		}
+	}
+}
+
+// events takes what the player sent (ping responses, pause, seek): a live
+// stream is neither paused nor sought, so they are dropped; taken, they
+// do not pile up in the session's queue for the player's life.
+func (w *playerWriter) events() {
+	for {
+		if _, ok := w.ps.TryReadEvent(); !ok {
+			return
 		}
 	}
 }
