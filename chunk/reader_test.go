@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // readAll reads messages until an error, copying payloads.
@@ -689,12 +690,12 @@ func TestReaderSetBufferSizeKeepsReadAhead(t *testing.T) {
 func TestReaderIdleDropsBuffers(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pr.Close()
+	// A reader that waits for bytes that never come fails, not hangs.
+	stop := time.AfterFunc(10*time.Second, func() { pr.CloseWithError(errors.New("test: no message within 10 s")) })
+	defer stop.Stop()
 	b := new(idleBudget)
 	r := NewReader(pr, &ReaderConfig{BufferSize: 512, Budget: b})
 	w := NewWriter(pw)
-	write := func(p []byte) {
-		go pw.Write(p)
-	}
 	cmd := bytes.Repeat([]byte{7}, 300)
 	go func() {
 		w.WriteMessage(Message{CSID: 3, Header: Header{TypeID: 20}, Payload: cmd})
@@ -718,8 +719,8 @@ func TestReaderIdleDropsBuffers(t *testing.T) {
 	// must have stayed); Idle between the two; then the rest of csid 4.
 	a := bytes.Repeat([]byte{9}, 300)
 	first := append([]byte{0x04, 0, 0, 0, 0, 0x01, 0x2c, 20, 0, 0, 0, 0}, a[:128]...)
-	write(append(first, append([]byte{0xc3}, cmd[:128]...)...))
-	go func() {
+	go func() { // one writer: the chunks in this order
+		pw.Write(append(first, append([]byte{0xc3}, cmd[:128]...)...))
 		pw.Write(append([]byte{0xc3}, cmd[128:256]...))
 		pw.Write(append([]byte{0xc3}, cmd[256:]...))
 	}()
