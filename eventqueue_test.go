@@ -47,6 +47,7 @@ func TestPlaySessionTryReadEvent(t *testing.T) {
 	s := &Server{Handler: HandlerFunc(func(r *Request) {
 		ps, err := r.AcceptPlay(nil)
 		if err != nil {
+			got <- nil
 			return
 		}
 		var kinds []EventKind
@@ -67,7 +68,12 @@ func TestPlaySessionTryReadEvent(t *testing.T) {
 	p, _ := playPeer(t, startServer(t, s))
 	p.send(CSIDCommand, 1, 0, cmd("pause", 0, nil, true, 10.0))
 	p.send(CSIDControl, 0, 0, message.NewPingResponse(5))
-	if kinds := <-got; len(kinds) != 2 || kinds[0] != EventPause || kinds[1] != EventPingResponse {
-		t.Fatalf("events %v, want pause then ping response, then none", kinds)
+	select {
+	case kinds := <-got:
+		if len(kinds) != 2 || kinds[0] != EventPause || kinds[1] != EventPingResponse {
+			t.Fatalf("events %v, want pause then ping response, then none", kinds)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler reported nothing within 10 s")
 	}
 }
