@@ -56,13 +56,11 @@ func theIdleWatch() *idleWatch {
 }
 
 // add gives p an id, if it has none yet, and notes it as waiting; the
-// goroutine is started if it is not running. It reports whether p's
-// socket is new to the set (EPOLL_CTL_ADD rather than MOD).
-func (w *idleWatch) add(p *PlaySession) (fresh bool) {
+// goroutine is started if it is not running.
+func (w *idleWatch) add(p *PlaySession) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if p.idleID == 0 {
-		fresh = true
 		for {
 			w.nextID++
 			if w.nextID != 0 && w.waiting[w.nextID] == nil {
@@ -76,7 +74,6 @@ func (w *idleWatch) add(p *PlaySession) (fresh bool) {
 		w.running = true
 		go w.run()
 	}
-	return fresh
 }
 
 // forget drops p from the waiting; the goroutine is woken to end when
@@ -96,21 +93,15 @@ func (w *idleWatch) forget(p *PlaySession) {
 }
 
 // arm asks for one report when p's socket becomes readable or is closed by
-// the peer.
-func (w *idleWatch) arm(p *PlaySession, fresh bool) error {
+// the peer: it re-arms the socket's entry in the set, or adds one (the
+// first park of the connection).
+func (w *idleWatch) arm(p *PlaySession) error {
 	var err error
 	cerr := p.raw.Control(func(fd uintptr) {
 		ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(p.idleID)}
-		op := syscall.EPOLL_CTL_MOD
-		if fresh {
-			op = syscall.EPOLL_CTL_ADD
-		}
-		err = syscall.EpollCtl(w.epfd, op, int(fd), &ev)
-		switch {
-		case errors.Is(err, syscall.ENOENT) && op == syscall.EPOLL_CTL_MOD:
+		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_MOD, int(fd), &ev)
+		if errors.Is(err, syscall.ENOENT) {
 			err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
-		case errors.Is(err, syscall.EEXIST) && op == syscall.EPOLL_CTL_ADD:
-			err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_MOD, int(fd), &ev)
 		}
 	})
 	if cerr != nil {

@@ -111,9 +111,6 @@ type PlaySession struct {
 // errParked ends a player's reading goroutine when its read side parked.
 var errParked = errors.New("rtmp: parked")
 
-// errNoIdleWatch: parking is not available here.
-var errNoIdleWatch = errors.New("rtmp: no idle watch")
-
 // AcceptPlay accepts a player: StreamIsRecorded when recorded, StreamBegin,
 // onStatus NetStream.Play.Reset when the player asked for a reset,
 // NetStream.Play.Start, |RtmpSampleAccess and NetStream.Data.Start.
@@ -259,7 +256,8 @@ func (p *PlaySession) park() bool {
 	d := time.Duration(p.conn.readTimeout.Load())
 	p.conn.r.Idle() // an idle player holds no read buffers
 	p.pmu.Lock()
-	if err := w.arm(p, w.add(p)); err != nil {
+	w.add(p)
+	if err := w.arm(p); err != nil {
 		p.pmu.Unlock()
 		w.forget(p)
 		return false

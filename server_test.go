@@ -51,6 +51,20 @@ func dialPeer(t *testing.T, addr string) (*rawPeer, net.Conn) {
 	return newRawPeer(t, nc), nc
 }
 
+// playPeer is a raw player whose play started.
+func playPeer(t *testing.T, addr string) (*rawPeer, net.Conn) {
+	t.Helper()
+	p, nc := dialPeer(t, addr)
+	p.connect(amf0.Object{{Key: "app", Value: "live"}})
+	p.createStream()
+	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+	for {
+		if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == message.CodePlayStart {
+			return p, nc
+		}
+	}
+}
+
 func cmd(name string, tx float64, obj amf0.Value, args ...amf0.Value) message.Command {
 	return message.Command{Name: name, TransactionID: tx, Object: obj, Args: args}
 }
@@ -519,18 +533,8 @@ func TestServerShutdownNoLeaks(t *testing.T) {
 	go func() { done <- s.Serve(ln) }()
 	var peers []*rawPeer
 	for i := 0; i < 3; i++ {
-		p, _ := dialPeer(t, ln.Addr().String())
-		p.connect(amf0.Object{{Key: "app", Value: "live"}})
-		p.createStream()
-		p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+		p, _ := playPeer(t, ln.Addr().String())
 		peers = append(peers, p)
-	}
-	for _, p := range peers { // wait until each play started
-		for {
-			if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == message.CodePlayStart {
-				break
-			}
-		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -640,19 +644,5 @@ func TestPlayerIdleNotDropped(t *testing.T) {
 	}
 	if !sawNotify {
 		t.Fatal("no PublishNotify")
-	}
-}
-
-// playPeer is a raw player whose play started.
-func playPeer(t *testing.T, addr string) (*rawPeer, net.Conn) {
-	t.Helper()
-	p, nc := dialPeer(t, addr)
-	p.connect(amf0.Object{{Key: "app", Value: "live"}})
-	p.createStream()
-	p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
-	for {
-		if c, ok := p.recv().(message.Command); ok && statusCode(t, c) == message.CodePlayStart {
-			return p, nc
-		}
 	}
 }

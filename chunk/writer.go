@@ -86,11 +86,31 @@ const (
 	keepSegs    = 16
 	shrinkAfter = 8
 
-	// maxWritev bounds the buffers of one writev: the socket keeps an
-	// array of iovecs as large as the largest writev it made, for as long
-	// as it lives (a join's burst would leave every player holding one).
+	// maxWritev bounds the buffers of one writev (WriteBuffers).
 	maxWritev = 16
 )
+
+// WriteBuffers writes bufs to dst, a connection that writes net.Buffers
+// with writev, in writevs of at most 16 buffers: the socket keeps an array
+// of iovecs as large as the largest writev it made, for as long as it
+// lives, and a burst (a player's join) would leave thousands of them
+// holding a large one. out is the caller's scratch (net.Buffers.WriteTo
+// consumes what it writes): kept in the caller's state, it spares an
+// allocation per call. It is nil again on return.
+func WriteBuffers(dst io.Writer, bufs [][]byte, out *net.Buffers) (int64, error) {
+	var n int64
+	var err error
+	for len(bufs) > 0 && err == nil {
+		k := min(len(bufs), maxWritev)
+		*out = bufs[:k]
+		var m int64
+		m, err = out.WriteTo(dst)
+		n += m
+		bufs = bufs[k:]
+	}
+	*out = nil
+	return n, err
+}
 
 // NewWriter returns a Writer with a buffer of DefaultWriteBufferSize. The
 // chunk size starts at DefaultChunkSize.
@@ -336,14 +356,7 @@ func (w *Writer) Flush() error {
 	var n int64
 	var err error
 	if w.writev {
-		for rest := vec; len(rest) > 0 && err == nil; {
-			k := min(len(rest), maxWritev)
-			w.out = rest[:k]
-			var m int64
-			m, err = w.out.WriteTo(w.w)
-			n += m
-			rest = rest[k:]
-		}
+		n, err = WriteBuffers(w.w, vec, &w.out)
 	} else {
 		flat := w.flat[:0]
 		for _, b := range vec {
@@ -364,7 +377,6 @@ func (w *Writer) Flush() error {
 
 	// Drop the references so shared payloads can be freed.
 	clear(w.vec)
-	w.out = nil
 	clear(w.segs)
 	w.segs = w.segs[:0]
 	w.reset(len(w.buf))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	rtmp "github.com/ertmp/rtmp"
+	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/internal/cors"
 	"github.com/ertmp/rtmp/live"
@@ -188,9 +189,6 @@ func (f *FLV) serveHTTP(w http.ResponseWriter, r *http.Request, opts live.Subscr
 // rawWriteTimeout bounds each batch written to a viewer's connection.
 const rawWriteTimeout = 30 * time.Second
 
-// maxWritev bounds the buffers of one writev to a viewer.
-const maxWritev = 16
-
 // serveRaw writes an HTTP/1.1 response on a hijacked connection: the
 // status line and header, then each batch of tags as one chunk of the
 // chunked encoding, in one write (writev on TCP). Through net/http's
@@ -238,12 +236,7 @@ func serveRaw(ctx context.Context, conn net.Conn, brw *bufio.ReadWriter, h http.
 		conn.SetWriteDeadline(time.Now().Add(rawWriteTimeout))
 		var err error
 		if tcp {
-			// A few buffers per writev: the socket keeps an iovec array
-			// as large as its largest writev for as long as it lives.
-			for rest := vec; len(rest) > 0 && err == nil; rest = rest[min(len(rest), maxWritev):] {
-				wire = rest[:min(len(rest), maxWritev)]
-				_, err = wire.WriteTo(conn)
-			}
+			_, err = chunk.WriteBuffers(conn, vec, &wire)
 		} else {
 			flat = flat[:0]
 			for _, b := range vec {

@@ -38,10 +38,7 @@ func budgetHub(t *testing.T, limit int64) (*Hub, *rtmp.MemoryBudget) {
 func TestBudgetTrimsGOP(t *testing.T) {
 	h, b := budgetHub(t, 4<<20)
 	k := Key{"live", "gop"}
-	pub, err := h.Publish(context.Background(), k, PublishOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := mustPublish(t, h, k, PublishOptions{})
 	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: avcSeq()})
 	const frame = 256 << 10
 	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: bigFrame(true, 0, frame)})
@@ -89,10 +86,7 @@ func TestBudgetTrimsGOP(t *testing.T) {
 func TestBudgetClosesFattestPlayer(t *testing.T) {
 	h, b := budgetHub(t, 8<<20)
 	k := Key{"live", "fat"}
-	pub, err := h.Publish(context.Background(), k, PublishOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := mustPublish(t, h, k, PublishOptions{})
 	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: avcSeq()})
 	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: bigFrame(true, 0, 1000)})
 	stopped := make(chan Reason, 2)
@@ -155,10 +149,7 @@ func TestBudgetClosesFattestPlayer(t *testing.T) {
 func TestBudgetDataFrames(t *testing.T) {
 	h, b := budgetHub(t, 256<<10)
 	k := Key{"live", "frames"}
-	pub, err := h.Publish(context.Background(), k, PublishOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := mustPublish(t, h, k, PublishOptions{})
 	sub, err := h.Subscribe(context.Background(), k, SubscribeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -191,16 +182,14 @@ func TestBudgetDataFrames(t *testing.T) {
 func TestBudgetCountsSharedBacklogOnce(t *testing.T) {
 	h, b := budgetHub(t, 16<<20)
 	k := Key{"live", "shared"}
-	pub, err := h.Publish(context.Background(), k, PublishOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := mustPublish(t, h, k, PublishOptions{})
 	defer pub.Close()
 	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: avcSeq()})
 	pub.Write(rtmp.Packet{Type: message.TypeVideo, Payload: bigFrame(true, 0, 1000)})
 	const players, frames = 100, 24 // 3 MiB behind each
 	subs := make([]*Subscription, players)
 	for i := range subs {
+		var err error
 		subs[i], err = h.Subscribe(context.Background(), k, SubscribeOptions{})
 		if err != nil {
 			t.Fatal(err)
