@@ -529,7 +529,19 @@ func TestSeamBatchWakesAtFlush(t *testing.T) {
 	k := Key{"live", "b"}
 	pub := mustPublish(t, h, k, PublishOptions{Batch: true})
 	write(t, pub, message.TypeVideo, 0, avcFrame(true, 0))
+	write(t, pub, message.TypeVideo, 40, avcFrame(false, 1))
 	pub.Flush()
+	// Nobody to wake: no timer (a stream without players armed one per
+	// batch, and its callback's goroutine woke a thread for nothing).
+	h.mu.Lock()
+	st := h.streams[k]
+	h.mu.Unlock()
+	st.mu.Lock()
+	armed := st.mergeTimer != nil
+	st.mu.Unlock()
+	if armed {
+		t.Fatal("a batch without subscribers armed the merge timer")
+	}
 	sub, err := h.Subscribe(ctx5(t), k, SubscribeOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -627,20 +639,32 @@ func TestMergeWindow(t *testing.T) {
 	k := Key{"live", "mw"}
 	pub := mustPublish(t, h, k, PublishOptions{Batch: true})
 	write(t, pub, message.TypeVideo, 0, avcFrame(true, 0))
+	write(t, pub, message.TypeVideo, 40, avcFrame(false, 1))
 	pub.Flush()
+	// Nobody to wake: no timer (a stream without players armed one per
+	// batch, and its callback's goroutine woke a thread for nothing).
+	h.mu.Lock()
+	st := h.streams[k]
+	h.mu.Unlock()
+	st.mu.Lock()
+	armed := st.mergeTimer != nil
+	st.mu.Unlock()
+	if armed {
+		t.Fatal("a batch without subscribers armed the merge timer")
+	}
 	sub, err := h.Subscribe(ctx5(t), k, SubscribeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	readN(t, sub, 1)
+	readN(t, sub, 2)
 	select {
 	case <-sub.Ready():
 	default:
 	}
 	start := time.Now()
-	write(t, pub, message.TypeVideo, 40, avcFrame(false, 1))
-	pub.Flush()
 	write(t, pub, message.TypeVideo, 80, avcFrame(false, 2))
+	pub.Flush()
+	write(t, pub, message.TypeVideo, 120, avcFrame(false, 3))
 	pub.Flush()
 	select {
 	case <-sub.Ready():
@@ -654,7 +678,7 @@ func TestMergeWindow(t *testing.T) {
 		t.Fatalf("%d items after the window, want both frames", len(items))
 	}
 	// A decoder configuration goes out at once.
-	write(t, pub, message.TypeVideo, 120, avcSeq())
+	write(t, pub, message.TypeVideo, 160, avcSeq())
 	start = time.Now()
 	pub.Flush()
 	select {

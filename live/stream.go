@@ -322,6 +322,12 @@ func (st *stream) chargeQueues(most int) {
 // or a decoder configuration or data message is waiting.
 func (st *stream) flushBatchLocked(now int64) {
 	lim := &st.hub.lim
+	if len(st.dirty) == 0 {
+		// No subscriber waits to be woken (none has joined, or all are
+		// behind their own limits): no timer for nothing.
+		st.dirtySince, st.dirtyBytes, st.dirtyNow = 0, 0, false
+		return
+	}
 	if lim.mergeWindow <= 0 || st.dirtyNow || st.dirtySince == 0 ||
 		now-st.dirtySince >= int64(lim.mergeWindow) || (lim.mergeBytes > 0 && st.dirtyBytes >= lim.mergeBytes) {
 		st.flushLocked()
