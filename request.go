@@ -62,7 +62,8 @@ type Request struct {
 	// RemoteAddr is the peer's address.
 	RemoteAddr net.Addr
 	// ConnectObject is the whole connect command object; ConnectArgs the
-	// optional arguments after it.
+	// optional arguments after it. Read-only: connections that sent the
+	// same connect command share them (and Capabilities' list and maps).
 	ConnectObject amf0.Object
 	ConnectArgs   []amf0.Value
 	// Capabilities are the peer's Enhanced RTMP capabilities and object

@@ -164,6 +164,7 @@ type Server struct {
 	connWG     sync.WaitGroup
 	onceInit   sync.Once
 	done       chan struct{}
+	connects   connectCache
 }
 
 func (s *Server) init() {

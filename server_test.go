@@ -646,3 +646,52 @@ func TestPlayerIdleNotDropped(t *testing.T) {
 		t.Fatal("no PublishNotify")
 	}
 }
+
+// Connections that sent the same connect command share its decoded object
+// (a thousand players of one kind kept a thousand copies); another
+// command gets its own, and the cache of them stays bounded.
+func TestServerSharesConnectObjects(t *testing.T) {
+	got := make(chan *Request, 16)
+	s := &Server{Handler: HandlerFunc(func(r *Request) {
+		got <- r
+		r.Reject("", "seen")
+	})}
+	addr := startServer(t, s)
+	connect := func(obj amf0.Object) *Request {
+		t.Helper()
+		p, _ := dialPeer(t, addr)
+		p.connect(obj)
+		p.createStream()
+		p.send(CSIDData, 1, 0, cmd("play", 0, nil, "x"))
+		select {
+		case r := <-got:
+			return r
+		case <-time.After(10 * time.Second):
+			t.Fatal("no request")
+		}
+		return nil
+	}
+	same := amf0.Object{{Key: "app", Value: "live"}, {Key: "flashVer", Value: "FMLE/3.0"}, {Key: "fourCcList", Value: amf0.StrictArray{"av01", "hvc1"}}}
+	a, b := connect(same), connect(same)
+	if &a.ConnectObject[0] != &b.ConnectObject[0] || &a.Capabilities.FourCCList[0] != &b.Capabilities.FourCCList[0] {
+		t.Fatal("two identical connect commands decoded twice, want one shared object")
+	}
+	if v, _ := b.ConnectObject.GetString("flashVer"); v != "FMLE/3.0" || len(b.Capabilities.FourCCList) != 2 {
+		t.Fatalf("shared object %+v, capabilities %+v", b.ConnectObject, b.Capabilities)
+	}
+	other := connect(amf0.Object{{Key: "app", Value: "live"}, {Key: "flashVer", Value: "LNX 9,0,124,2"}})
+	if &other.ConnectObject[0] == &a.ConnectObject[0] {
+		t.Fatal("a different connect command got the first one's object")
+	}
+	if v, _ := other.ConnectObject.GetString("flashVer"); v != "LNX 9,0,124,2" || other.Capabilities.Enhanced {
+		t.Fatalf("other object %+v, capabilities %+v", other.ConnectObject, other.Capabilities)
+	}
+	// More kinds than the cache holds: it keeps the latest ones only.
+	for i := range 2 * len(s.connects.ents) {
+		connect(amf0.Object{{Key: "app", Value: "live"}, {Key: "n", Value: float64(i)}})
+	}
+	c := connect(same)
+	if &c.ConnectObject[0] == &a.ConnectObject[0] {
+		t.Fatal("an evicted connect command was still shared")
+	}
+}

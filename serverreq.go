@@ -3,6 +3,7 @@ package rtmp
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ertmp/rtmp/amf0"
@@ -105,6 +106,7 @@ func (c *serverConn) command(m chunk.Message, cmd message.Command) (to *netStrea
 		if err != nil {
 			return nil, inItem{}, nil, fmt.Errorf("%w: %v", ErrProtocol, err)
 		}
+		k = c.srv.connects.share(m.Payload, k)
 		if err := c.connect(k, amf3); err != nil {
 			return nil, inItem{}, nil, err
 		}
@@ -331,6 +333,42 @@ func (c *serverConn) answer(cmd message.Command) bool {
 	}
 	ch <- cmd
 	return true
+}
+
+// connectCache keeps the last few connect commands the server decoded, by
+// their bytes, so that connections that sent the same command share one
+// decoded command object: a thousand players of one kind each keeping its
+// own copy of the same properties and capability maps held about 2 KB
+// each (Request.ConnectObject says they are shared, and read-only).
+type connectCache struct {
+	mu   sync.Mutex
+	next int
+	ents [8]struct {
+		raw string
+		k   message.Connect
+	}
+}
+
+// maxSharedConnect bounds the connect commands kept, in bytes: larger
+// ones (rare, and perhaps a peer's doing) are not shared.
+const maxSharedConnect = 4 << 10
+
+// share returns the decoded command of an earlier connect that sent raw,
+// or k, which it keeps for the next ones.
+func (cc *connectCache) share(raw []byte, k message.Connect) message.Connect {
+	if len(raw) > maxSharedConnect {
+		return k
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	for i := range cc.ents {
+		if e := &cc.ents[i]; e.raw != "" && e.raw == string(raw) {
+			return e.k
+		}
+	}
+	cc.ents[cc.next].raw, cc.ents[cc.next].k = string(raw), k
+	cc.next = (cc.next + 1) % len(cc.ents)
+	return k
 }
 
 // connect answers the connect command: Window Acknowledgement Size, Set

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"slices"
+	"sync"
 )
 
 // DefaultWriteBufferSize is the Writer's buffer size unless NewWriterSize
@@ -73,6 +74,40 @@ type Writer struct {
 	// slack counts the flushes in a row that used at most a quarter of a
 	// buffer grown past keepBuffer (see Flush).
 	slack int
+	// hold carries buf to and from bufPool (see release).
+	hold *[]byte
+}
+
+// bufPool holds the buffers of Writers between flushes. A player's writer
+// writes a message or two per wake and then waits: thousands of them each
+// keeping a buffer would hold as many buffers as players, where those
+// writing at one time need a few. The pool holds pointers, so neither Get
+// nor Put allocates.
+var bufPool sync.Pool
+
+// grab takes a buffer from the pool for a Writer that has none, or makes
+// one of keepBuffer bytes (every buffer in the pool has that size, so none
+// grows by steps in the hands of a Writer after another).
+func (w *Writer) grab() {
+	if p, ok := bufPool.Get().(*[]byte); ok {
+		w.hold, w.buf = p, (*p)[:0]
+		return
+	}
+	w.buf = make([]byte, 0, keepBuffer)
+}
+
+// release gives an empty buffer of at most keepBuffer bytes back to the
+// pool: the Writer holds none between flushes.
+func (w *Writer) release() {
+	if cap(w.buf) != keepBuffer {
+		return // none, or grown for a burst: Flush's rule keeps or drops it
+	}
+	if w.hold == nil {
+		w.hold = new([]byte) // once per Writer, until it takes one from the pool
+	}
+	*w.hold = w.buf[:0]
+	bufPool.Put(w.hold)
+	w.hold, w.buf = nil, nil
 }
 
 const (
@@ -196,6 +231,9 @@ func (w *Writer) WriteMessage(m Message) error {
 	}
 	length := uint32(len(m.Payload))
 	s := w.state(m.CSID)
+	if w.buf == nil {
+		w.grab()
+	}
 
 	var format uint8
 	t := m.Timestamp
@@ -282,6 +320,9 @@ func (w *Writer) WritePrepared(p *Prepared) error {
 		return fmt.Errorf("chunk: csid %d: prepared at %d, writing at %d: %w", p.csid, p.chunkSize, w.chunkSize, ErrChunkSizeMismatch)
 	}
 	if len(p.wire) < refThreshold {
+		if w.buf == nil {
+			w.grab()
+		}
 		w.buf = append(w.buf, p.wire...)
 	} else {
 		w.segs = append(w.segs, segment{end: len(w.buf), ref: p.wire})
@@ -306,6 +347,7 @@ func (w *Writer) reset(used int) {
 	w.buf = w.buf[:0]
 	if cap(w.buf) <= keepBuffer && cap(w.segs) <= keepSegs {
 		w.slack = 0
+		w.release()
 		return
 	}
 	if used > cap(w.buf)/4 && used > keepBuffer/4 {
@@ -315,7 +357,9 @@ func (w *Writer) reset(used int) {
 	if w.slack++; w.slack >= shrinkAfter {
 		w.slack = 0
 		w.buf, w.segs, w.vec = nil, nil, nil
+		return
 	}
+	w.release()
 }
 
 // Flush writes everything buffered to the underlying writer. After an error

@@ -79,7 +79,8 @@ type Session struct {
 	Query      url.Values `json:"-"`
 	TcURL      string     `json:"tc_url,omitempty"`
 	FlashVer   string     `json:"flash_ver,omitempty"`
-	// ConnectObject is the RTMP connect command object, if any.
+	// ConnectObject is the RTMP connect command object, if any (read-only:
+	// shared by the sessions whose connect commands were the same).
 	ConnectObject amf0.Object `json:"-"`
 	// Capabilities are the client's Enhanced RTMP capabilities (RTMP).
 	Capabilities rtmp.Capabilities `json:"-"`
