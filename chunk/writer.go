@@ -5,7 +5,8 @@ import (
 	"io"
 	"net"
 	"slices"
-	"sync"
+
+	"github.com/ertmp/rtmp/internal/pool"
 )
 
 // DefaultWriteBufferSize is the Writer's buffer size unless NewWriterSize
@@ -78,36 +79,21 @@ type Writer struct {
 	hold *[]byte
 }
 
-// bufPool holds the buffers of Writers between flushes. A player's writer
-// writes a message or two per wake and then waits: thousands of them each
-// keeping a buffer would hold as many buffers as players, where those
-// writing at one time need a few. The pool holds pointers, so neither Get
-// nor Put allocates.
-var bufPool sync.Pool
+// bufPool lends Writers their small buffer between flushes: a player's
+// writer writes a message or two per wake and then waits, and thousands of
+// them each keeping one would hold as many as there are players.
+var bufPool = pool.Slices[byte]{N: keepBuffer}
 
-// grab takes a buffer from the pool for a Writer that has none, or makes
-// one of keepBuffer bytes (every buffer in the pool has that size, so none
-// grows by steps in the hands of a Writer after another).
-func (w *Writer) grab() {
-	if p, ok := bufPool.Get().(*[]byte); ok {
-		w.hold, w.buf = p, (*p)[:0]
-		return
-	}
-	w.buf = make([]byte, 0, keepBuffer)
-}
+// grab takes a buffer from the pool for a Writer that has none.
+func (w *Writer) grab() { w.buf = bufPool.Get(&w.hold) }
 
-// release gives an empty buffer of at most keepBuffer bytes back to the
-// pool: the Writer holds none between flushes.
+// release gives an empty buffer of keepBuffer bytes back to the pool: the
+// Writer holds none between flushes (a larger one, grown for a burst,
+// stays under Flush's rule).
 func (w *Writer) release() {
-	if cap(w.buf) != keepBuffer {
-		return // none, or grown for a burst: Flush's rule keeps or drops it
+	if bufPool.Put(&w.hold, w.buf) {
+		w.buf = nil
 	}
-	if w.hold == nil {
-		w.hold = new([]byte) // once per Writer, until it takes one from the pool
-	}
-	*w.hold = w.buf[:0]
-	bufPool.Put(w.hold)
-	w.hold, w.buf = nil, nil
 }
 
 const (

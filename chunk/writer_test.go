@@ -515,11 +515,11 @@ func TestWriterGivesBackBurstBuffers(t *testing.T) {
 	other := NewWriter(&countWriter{})
 	other.SetChunkSize(4096)
 	q, _ := NewPrepared(msg(4, 1, 8, 1, pay(300, 2)), 4096)
-	if allocs := testing.AllocsPerRun(100, func() { other.WritePrepared(q); other.Flush(); w.WritePrepared(q); w.Flush() }); allocs != 0 && !raceEnabled {
+	if allocs := testing.AllocsPerRun(100, func() { other.WritePrepared(q); other.Flush(); w.WritePrepared(q); w.Flush() }); allocs != 0 {
 		t.Fatalf("%v allocations per flush of two Writers sharing the pool, want 0", allocs)
 	}
 	p, _ := NewPrepared(msg(4, 1, 8, 1, pay(300, 1)), 4096)
-	if allocs := testing.AllocsPerRun(100, func() { w.WritePrepared(p); w.WritePrepared(p); w.Flush() }); allocs != 0 && !raceEnabled {
+	if allocs := testing.AllocsPerRun(100, func() { w.WritePrepared(p); w.WritePrepared(p); w.Flush() }); allocs != 0 {
 		t.Fatalf("%v allocations per small batch after the give-back, want 0", allocs)
 	}
 

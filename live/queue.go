@@ -1,22 +1,36 @@
 package live
 
-// ring is a growable FIFO of entries. It reuses its storage, so a queue in
-// steady state allocates nothing. Not safe for concurrent use: its owner
-// (a subscriber) guards it.
+import "github.com/ertmp/rtmp/internal/pool"
+
+// ring is a growable FIFO of entries. Empty, it holds no storage: a
+// subscriber's queue is empty between its writer's wakes, and its
+// ringKeep entries go back to ringPool for the next queue that needs
+// them, so a queue in steady state allocates nothing and a thousand idle
+// ones hold nothing. Not safe for concurrent use: its owner (a
+// subscriber) guards it.
 type ring struct {
 	buf  []entry
 	head int
 	n    int
+	hold *[]entry // carries buf to and from ringPool
 }
+
+var ringPool = pool.Slices[entry]{N: ringKeep}
 
 func (r *ring) len() int { return r.n }
 
 func (r *ring) push(e entry) {
+	if r.buf == nil {
+		b := ringPool.Get(&r.hold)
+		r.buf = b[:cap(b)]
+	}
 	if r.n == len(r.buf) {
-		nb := make([]entry, max(16, 2*len(r.buf)))
+		nb := make([]entry, 2*len(r.buf))
 		for i := 0; i < r.n; i++ {
 			nb[i] = r.buf[(r.head+i)%len(r.buf)]
 		}
+		clear(r.buf)
+		ringPool.Put(&r.hold, r.buf)
 		r.buf, r.head = nb, 0
 	}
 	r.buf[(r.head+r.n)%len(r.buf)] = e
@@ -35,7 +49,7 @@ func (r *ring) drain(dst []Item) []Item {
 		dst = append(dst, r.buf[j].Item)
 		r.buf[j] = entry{}
 	}
-	if len(r.buf) > ringKeep && r.n <= ringKeep/4 {
+	if len(r.buf) > ringKeep && r.n <= ringKeep/4 || ringPool.Put(&r.hold, r.buf) {
 		r.buf = nil
 	}
 	r.head, r.n = 0, 0
@@ -70,6 +84,9 @@ func (r *ring) filter(keep func(*entry) bool) (bytes, n int) {
 // clear drops every entry.
 func (r *ring) clear() {
 	clear(r.buf)
+	if ringPool.Put(&r.hold, r.buf) {
+		r.buf = nil
+	}
 	r.head, r.n = 0, 0
 }
 

@@ -36,10 +36,42 @@ func TestRingGivesBackBurstStorage(t *testing.T) {
 	}
 	r.push(entry{Item: Item{Packet: pk[2]}})
 	out = r.drain(out[:0])
+	// Drained, it holds nothing: its storage went back to the pool, empty
+	// of packets, and another ring takes it.
+	if r.buf != nil || r.hold != nil {
+		t.Fatalf("an empty ring holds %d entries of storage, want none", len(r.buf))
+	}
+	var other ring
+	other.push(entry{Item: Item{Packet: pk[4]}})
+	for i, e := range other.buf[1:] {
+		if e.Packet != nil {
+			t.Fatalf("lent storage still holds a packet at %d", i+1)
+		}
+	}
+	other.drain(nil)
 	if a := testing.AllocsPerRun(100, func() {
 		r.push(entry{Item: Item{Packet: pk[3]}})
 		out = r.drain(out[:0])
 	}); a != 0 {
 		t.Fatalf("%v allocations per push and drain in steady state", a)
+	}
+}
+
+// A player's writer gives its batch slices back between writes, and keeps
+// those grown for a burst (its own rule drops them once bursts end).
+func TestPlayerWriterGivesBackSlices(t *testing.T) {
+	var w playerWriter
+	w.items = itemPool.Get(&w.itemsHold)
+	w.batch = batchPool.Get(&w.batchHold)
+	w.items = append(w.items, Item{})
+	clear(w.items)
+	w.giveBack()
+	if w.items != nil || w.batch != nil || w.itemsHold != nil || w.batchHold != nil {
+		t.Fatalf("writer holds %d items and %d prepared slots between writes, want none", cap(w.items), cap(w.batch))
+	}
+	w.items = make([]Item, 0, 4*ringKeep)
+	w.giveBack()
+	if cap(w.items) != 4*ringKeep {
+		t.Fatal("a burst's storage was given to the pool")
 	}
 }

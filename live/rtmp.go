@@ -11,6 +11,7 @@ import (
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/chunk"
+	"github.com/ertmp/rtmp/internal/pool"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -257,6 +258,25 @@ type playerWriter struct {
 	sid       uint32
 	items     []Item
 	batch     []*chunk.Prepared
+	// Between writes the writer holds neither: they go back to itemPool
+	// and batchPool (unless grown for a burst).
+	itemsHold *[]Item
+	batchHold *[]*chunk.Prepared
+}
+
+var (
+	itemPool  = pool.Slices[Item]{N: ringKeep}
+	batchPool = pool.Slices[*chunk.Prepared]{N: ringKeep}
+)
+
+// giveBack returns the writer's emptied slices to their pools.
+func (w *playerWriter) giveBack() {
+	if itemPool.Put(&w.itemsHold, w.items) {
+		w.items = nil
+	}
+	if batchPool.Put(&w.batchHold, w.batch) {
+		w.batch = nil
+	}
 }
 
 // stop releases the ping ticker.
@@ -333,8 +353,12 @@ func (w *playerWriter) write() (wrote bool, _ Reason, _ error) {
 		// The join's burst is over: do not hold its storage.
 		w.items, w.batch = nil, nil
 	}
+	if w.items == nil {
+		w.items = itemPool.Get(&w.itemsHold)
+	}
 	items, err := w.sub.TryRead(w.items[:0])
 	w.items = items
+	defer w.giveBack()
 	if err != nil {
 		var e *EndError
 		if errors.As(err, &e) {
@@ -346,6 +370,9 @@ func (w *playerWriter) write() (wrote bool, _ Reason, _ error) {
 		return false, ReasonNone, nil
 	}
 	ps := w.ps
+	if w.batch == nil {
+		w.batch = batchPool.Get(&w.batchHold)
+	}
 	batch := w.batch[:0]
 	for i := range items {
 		it := &items[i]
