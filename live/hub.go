@@ -51,6 +51,9 @@ type Hub struct {
 	// (hub clock), or 0.
 	reclaiming atomic.Bool
 	fruitless  atomic.Int64
+
+	// pings is the RTMP players' ping clock (see pinger).
+	pings pinger
 }
 
 // Budget returns the memory account of Config.Budget (nil if none).

@@ -217,3 +217,43 @@ func TestPingKeepsQuietPlayers(t *testing.T) {
 	}
 	sh.waitStream(t, "p", func(si StreamInfo) bool { return si.Subscribers == 1 })
 }
+
+// The hub pings its players on one clock: each tick marks every writer
+// due and wakes it; the clock stops with the last player and starts again
+// with the next.
+func TestPingerOneClock(t *testing.T) {
+	var p pinger
+	ws := []*playerWriter{{sub: newSubscriber(nil, subLimits{})}, {sub: newSubscriber(nil, subLimits{})}}
+	for _, w := range ws {
+		p.add(w, 10*time.Millisecond)
+	}
+	clock := p.stop
+	for _, w := range ws {
+		select {
+		case <-w.sub.Ready():
+		case <-time.After(5 * time.Second):
+			t.Fatal("a player was not woken to ping")
+		}
+		if !w.pingDue.Load() {
+			t.Fatal("woken, but no ping due")
+		}
+		if p.stop != clock {
+			t.Fatal("a second clock for a second player")
+		}
+	}
+	for _, w := range ws {
+		p.remove(w)
+	}
+	if p.stop != nil || len(p.ws) != 0 {
+		t.Fatal("the clock runs on without players")
+	}
+	w := ws[0]
+	w.pingDue.Store(false)
+	p.add(w, 10*time.Millisecond)
+	defer p.remove(w)
+	select {
+	case <-w.sub.Ready():
+	case <-time.After(5 * time.Second):
+		t.Fatal("no clock after a new player came")
+	}
+}

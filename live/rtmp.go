@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	rtmp "github.com/ertmp/rtmp"
@@ -238,10 +239,61 @@ func (h *Hub) startPlay(req *rtmp.Request, sess *Session, key Key) *playerWriter
 	}
 	w := &playerWriter{h: h, sub: sub, ps: ps, start: h.now(), chunkSize: ps.ChunkSize(), sid: ps.StreamID()}
 	if h.lim.pingInterval > 0 {
-		w.ticker = time.NewTicker(h.lim.pingInterval)
-		w.pingC = w.ticker.C
+		h.pings.add(w, h.lim.pingInterval)
 	}
 	return w
+}
+
+// pinger is the hub's one ping clock for all its RTMP players: at each
+// PingInterval it marks every player's writer due and wakes it (a clock
+// per player held a ticker, its timer and channel each: 1500 players,
+// about 0.5 MB, and as many timers). Its goroutine runs while there are
+// players.
+type pinger struct {
+	mu   sync.Mutex
+	ws   map[*playerWriter]struct{}
+	stop chan struct{} // closed to end the goroutine; nil when none runs
+}
+
+func (p *pinger) add(w *playerWriter, every time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ws == nil {
+		p.ws = map[*playerWriter]struct{}{}
+	}
+	p.ws[w] = struct{}{}
+	if p.stop == nil {
+		p.stop = make(chan struct{})
+		go p.run(p.stop, every)
+	}
+}
+
+func (p *pinger) remove(w *playerWriter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.ws, w)
+	if len(p.ws) == 0 && p.stop != nil {
+		close(p.stop)
+		p.stop = nil
+	}
+}
+
+func (p *pinger) run(stop <-chan struct{}, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		for w := range p.ws {
+			w.pingDue.Store(true)
+			w.sub.signal()
+		}
+		p.mu.Unlock()
+	}
 }
 
 // playerWriter is an RTMP player's writer: it waits on its subscription's
@@ -251,8 +303,7 @@ type playerWriter struct {
 	h         *Hub
 	sub       *Subscription
 	ps        *rtmp.PlaySession
-	ticker    *time.Ticker
-	pingC     <-chan time.Time
+	pingDue   atomic.Bool // set by the hub's pinger
 	start     int64
 	chunkSize uint32
 	sid       uint32
@@ -279,12 +330,8 @@ func (w *playerWriter) giveBack() {
 	}
 }
 
-// stop releases the ping ticker.
-func (w *playerWriter) stop() {
-	if w.ticker != nil {
-		w.ticker.Stop()
-	}
-}
+// stop takes the writer off the hub's ping clock.
+func (w *playerWriter) stop() { w.h.pings.remove(w) }
 
 // run writes until the subscription or the player ends, and returns why.
 // Its frame is small: it is where a player's writer waits.
@@ -295,27 +342,21 @@ func (w *playerWriter) run() (Reason, error) {
 		if reason != ReasonNone || err != nil {
 			return reason, err
 		}
-		if wrote {
-			// A writer that never idles still pings: a player that only
-			// watches answers pings and little else, and its connection's
-			// read timeout counts on them.
-			select {
-			case <-w.pingC:
-				if err := w.ping(); err != nil {
-					return w.failed(err)
-				}
-			default:
+		// A writer that never idles pings too: a player that only
+		// watches answers pings and little else, and its connection's
+		// read timeout counts on them.
+		if w.pingDue.Load() && w.pingDue.Swap(false) {
+			if err := w.ping(); err != nil {
+				return w.failed(err)
 			}
+		}
+		if wrote {
 			continue
 		}
 		select {
 		case <-w.sub.Ready():
 		case <-w.ps.Done():
 			return playerEnd(w.ps)
-		case <-w.pingC:
-			if err := w.ping(); err != nil {
-				return w.failed(err)
-			}
 		}
 	}
 }
