@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"net/http"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -50,8 +52,12 @@ const pageCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-sr
 // install. The page and our assets are revalidated on every load (ETag,
 // Cache-Control: no-cache); the vendor files live at versioned paths and
 // are cached for a year (immutable). Text is sent gzipped to clients that
-// accept it (compressed once, when the Page is made). Any other path answers 404, a method
-// other than GET or HEAD 405. A Page is safe for concurrent use.
+// accept it. A file is read for its ETag and compressed once, at its first
+// request, and only its compressed form is kept: the embedded bytes are
+// served in place, so a server whose page nobody opens holds none of it
+// (the player libraries are most of a megabyte). Any other path answers
+// 404, a method other than GET or HEAD 405. A Page is safe for concurrent
+// use.
 type Page struct {
 	// Immutable after NewPage: URL path -> file.
 	files map[string]*pageFile
@@ -59,11 +65,14 @@ type Page struct {
 
 type pageFile struct {
 	name  string // for http.ServeContent's content type fallback
-	data  []byte
+	src   string // its name in web
 	ctype string
-	etag  string
 	cache string
-	// gz is data gzipped, with its own ETag; nil when that saves little.
+
+	once sync.Once // prepare
+	etag string
+	// gz is the file gzipped, with its own ETag; nil when that saves
+	// little.
 	gz     []byte
 	gzEtag string
 }
@@ -75,10 +84,6 @@ func NewPage() *Page {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := web.ReadFile(name)
-		if err != nil {
-			return err
-		}
 		rel := strings.TrimPrefix(name, "web/")
 		url := "/" + rel
 		cache := "no-cache"
@@ -88,13 +93,7 @@ func NewPage() *Page {
 		case strings.HasPrefix(rel, "assets/vendor/"):
 			cache = "public, max-age=31536000, immutable"
 		}
-		sum := sha256.Sum256(data)
-		f := &pageFile{name: path.Base(name), data: data, ctype: contentType(rel), cache: cache,
-			etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
-		if gz := gzipped(data); len(gz) < len(data)*9/10 {
-			f.gz, f.gzEtag = gz, `"`+hex.EncodeToString(sum[:12])+`-gz"`
-		}
-		p.files[url] = f
+		p.files[url] = &pageFile{name: path.Base(name), src: name, ctype: contentType(rel), cache: cache}
 		return nil
 	})
 	if err != nil {
@@ -103,14 +102,32 @@ func NewPage() *Page {
 	return p
 }
 
-// gzipped returns b compressed with gzip at the best level: the page
-// compresses its files once, when it is made.
-func gzipped(b []byte) []byte {
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	return buf.Bytes()
+// open opens the embedded file in place (embed's files seek and read
+// from the binary's data without a copy).
+func (f *pageFile) open() io.ReadSeekCloser {
+	r, err := web.Open(f.src)
+	if err != nil {
+		panic("httpapi: embedded page: " + err.Error()) // listed by NewPage
+	}
+	return r.(io.ReadSeekCloser)
+}
+
+// prepare computes the ETag and the gzipped form, once.
+func (f *pageFile) prepare() {
+	f.once.Do(func() {
+		r := f.open()
+		defer r.Close()
+		sum := sha256.New()
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		n, _ := io.Copy(io.MultiWriter(sum, zw), r)
+		zw.Close()
+		id := hex.EncodeToString(sum.Sum(nil)[:12])
+		f.etag = `"` + id + `"`
+		if int64(gz.Len()) < n*9/10 {
+			f.gz, f.gzEtag = gz.Bytes(), `"`+id+`-gz"`
+		}
+	})
 }
 
 // acceptsGzip reports whether a request's Accept-Encoding takes gzip
@@ -179,18 +196,22 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Content-Security-Policy", pageCSP)
 		h.Set("Referrer-Policy", "no-referrer")
 	}
-	data, etag := f.data, f.etag
+	f.prepare()
+	// ServeContent answers If-None-Match (304), HEAD and ranges (of the
+	// encoded bytes, as RFC 9110 §14.1.1 has it).
 	if f.gz != nil {
 		h.Set("Vary", "Accept-Encoding")
 		if acceptsGzip(r) {
-			data, etag = f.gz, f.gzEtag
 			h.Set("Content-Encoding", "gzip")
+			h.Set("ETag", f.gzEtag)
+			http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.gz))
+			return
 		}
 	}
-	h.Set("ETag", etag)
-	// ServeContent answers If-None-Match (304), HEAD and ranges (of the
-	// encoded bytes, as RFC 9110 §14.1.1 has it).
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(data))
+	h.Set("ETag", f.etag)
+	body := f.open()
+	defer body.Close()
+	http.ServeContent(w, r, f.name, time.Time{}, body)
 }
 
 // Serves reports whether the page serves a URL path: "/" or one of its
