@@ -49,6 +49,7 @@ type benchResult struct {
 	MaxLagMs         float64  `json:"max_lag_ms"`
 	FirstKeyP50Ms    float64  `json:"first_key_p50_ms,omitempty"`
 	FirstKeyP99Ms    float64  `json:"first_key_p99_ms,omitempty"`
+	PlayStartP50Ms   float64  `json:"play_start_p50_ms,omitempty"`
 	Errors           []string `json:"errors,omitempty"`
 	// Server figures, when -server-pid is given: seconds of CPU, per Gbit
 	// delivered to players and per Gbit ingested from publishers, and its
@@ -206,7 +207,8 @@ func printBench(w io.Writer, res *benchResult) {
 	fmt.Fprintf(w, "published %.2f Mbit/s, delivered %.2f Mbit/s in all; the slowest player got %.1f%% of its packets (%d sent); max lag %.0f ms\n",
 		res.PublishedMbps, res.DeliveredMbps, 100*res.MinReceivedRatio, res.PacketsSent, res.MaxLagMs)
 	if res.FirstKeyP50Ms > 0 {
-		fmt.Fprintf(w, "first key frame after the play command: p50 %.1f ms, p99 %.1f ms\n", res.FirstKeyP50Ms, res.FirstKeyP99Ms)
+		fmt.Fprintf(w, "first key frame after dialling: p50 %.1f ms, p99 %.1f ms (playing after p50 %.1f ms: connection, handshake, connect, play)\n",
+			res.FirstKeyP50Ms, res.FirstKeyP99Ms, res.PlayStartP50Ms)
 	}
 	if res.ServerCPUSec > 0 {
 		fmt.Fprintf(w, "server CPU %.2f s: %.3f s per delivered Gbit, %.3f s per ingested Gbit; RSS %.1f MB (peak %.1f MB)\n",
@@ -223,7 +225,8 @@ type benchPlayer struct {
 	bytes    atomic.Int64
 	lagNs    atomic.Int64 // the worst lag seen
 	firstTS  atomic.Int64 // timestamp of the first packet, +1 (0: none yet)
-	firstKey atomic.Int64 // ns from the play command to the first key frame
+	firstKey atomic.Int64 // ns from dialling to the first key frame
+	playing  atomic.Int64 // ns from dialling to the play's start (RTMP) or the response (HTTP-FLV)
 }
 
 // benchStream is one published stream: its URL, the HTTP-FLV URL its
@@ -406,6 +409,7 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 		t0 := time.Now()
 		dctx, dcancel := context.WithTimeout(playCtx, 10*time.Second)
 		pl, err := dialBenchPlayer(dctx, playCtx, streams[bp.stream])
+		bp.playing.Store(int64(time.Since(t0)))
 		dcancel()
 		if err != nil {
 			mu.Lock()
@@ -512,7 +516,7 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 	res.PublishedMbps = float64(sentBytes.Load()) * 8 / elapsed / 1e6
 	res.MinReceivedRatio = 1
 	var total int64
-	var firstKeys []float64
+	var firstKeys, playing []float64
 	for _, bp := range players {
 		total += bp.bytes.Load()
 		if f := bp.firstTS.Load(); f > 0 {
@@ -524,6 +528,7 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 		}
 		if k := bp.firstKey.Load(); k > 0 {
 			firstKeys = append(firstKeys, float64(k)/1e6)
+			playing = append(playing, float64(bp.playing.Load())/1e6)
 		}
 		res.MaxLagMs = max(res.MaxLagMs, float64(bp.lagNs.Load())/1e6)
 	}
@@ -531,6 +536,8 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 		sort.Float64s(firstKeys)
 		res.FirstKeyP50Ms = firstKeys[len(firstKeys)/2]
 		res.FirstKeyP99Ms = firstKeys[min(len(firstKeys)-1, len(firstKeys)*99/100)]
+		sort.Float64s(playing)
+		res.PlayStartP50Ms = playing[len(playing)/2]
 	}
 	res.DeliveredMbps = float64(total) * 8 / elapsed / 1e6
 	if pid > 0 && cpu1 > cpu0 {

@@ -98,7 +98,7 @@ func TestBenchIngestAndCompare(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{"rtmp://" + a + "/live/x: 1 publishers, 4/4 players", "rtmp://" + b + "/live/x: 1 publishers, 4/4 players",
-		"first key frame after the play command: p50", "CPU per delivered Gbit", "got 100.0% of its packets"} {
+		"first key frame after dialling: p50", "CPU per delivered Gbit", "got 100.0% of its packets"} {
 		if !bytes.Contains(out.Bytes(), []byte(want)) {
 			t.Fatalf("output lacks %q:\n%s\nstderr:\n%s", want, text, errb.String())
 		}
