@@ -97,12 +97,14 @@ func (w *Writer) release() {
 }
 
 const (
-	// keepBuffer, keepSegs: a Writer keeps buffers up to these sizes
-	// (bytes, prepared messages) between flushes whatever their use; larger ones it gives back once shrinkAfter
-	// flushes in a row used a quarter of them at most. A player's writer
-	// grows its buffers for the burst it gets when it joins (the GOP cache)
-	// and then writes a message or two at a time: thousands of players
-	// should not each hold their join's buffers.
+	// keepBuffer, keepSegs: a Writer's buffers up to these sizes (bytes,
+	// prepared messages) stay whatever their use (its byte buffer of
+	// keepBuffer goes back to bufPool after each flush and comes from there
+	// again); larger ones it gives back once shrinkAfter flushes in a row
+	// used a quarter of them at most. A player's writer grows its buffers
+	// for the burst it gets when it joins (the GOP cache) and then writes a
+	// message or two at a time: thousands of players should not each hold
+	// their join's buffers.
 	keepBuffer  = 1 << 10
 	keepSegs    = 16
 	shrinkAfter = 8
