@@ -257,12 +257,7 @@ func warmupURL(u string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out := streamURL(rtmpURL, 0, 1)
-	base, q, _ := strings.Cut(out, "?")
-	out = base + "-warmup"
-	if q != "" {
-		out += "?" + q
-	}
+	out := suffixStream(rtmpURL, "-warmup")
 	if flvBase != "" {
 		out += "#flv=" + flvBase
 	}
@@ -349,12 +344,16 @@ func streamURL(u string, i, n int) string {
 	if n == 1 {
 		return u
 	}
+	return suffixStream(u, "-"+strconv.Itoa(i))
+}
+
+// suffixStream appends suffix to the stream name of u, before its query.
+func suffixStream(u, suffix string) string {
 	base, q, _ := strings.Cut(u, "?")
-	out := base + "-" + strconv.Itoa(i)
 	if q != "" {
-		out += "?" + q
+		return base + suffix + "?" + q
 	}
-	return out
+	return base + suffix
 }
 
 func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress io.Writer) (*benchResult, error) {
