@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/ertmp/rtmp/internal/pool"
+	"github.com/ertmp/rtmp/internal/writev"
 )
 
 // DefaultWriteBufferSize is the Writer's buffer size unless NewWriterSize
@@ -108,32 +109,7 @@ const (
 	keepBuffer  = 1 << 10
 	keepSegs    = 16
 	shrinkAfter = 8
-
-	// maxWritev bounds the buffers of one writev (WriteBuffers).
-	maxWritev = 16
 )
-
-// WriteBuffers writes bufs to dst, a connection that writes net.Buffers
-// with writev, in writevs of at most 16 buffers: the socket keeps an array
-// of iovecs as large as the largest writev it made, for as long as it
-// lives, and a burst (a player's join) would leave thousands of them
-// holding a large one. out is the caller's scratch (net.Buffers.WriteTo
-// consumes what it writes): kept in the caller's state, it spares an
-// allocation per call. It is nil again on return.
-func WriteBuffers(dst io.Writer, bufs [][]byte, out *net.Buffers) (int64, error) {
-	var n int64
-	var err error
-	for len(bufs) > 0 && err == nil {
-		k := min(len(bufs), maxWritev)
-		*out = bufs[:k]
-		var m int64
-		m, err = out.WriteTo(dst)
-		n += m
-		bufs = bufs[k:]
-	}
-	*out = nil
-	return n, err
-}
 
 // NewWriter returns a Writer with a buffer of DefaultWriteBufferSize. The
 // chunk size starts at DefaultChunkSize.
@@ -388,7 +364,7 @@ func (w *Writer) Flush() error {
 	var n int64
 	var err error
 	if w.writev {
-		n, err = WriteBuffers(w.w, vec, &w.out)
+		n, err = writev.Write(w.w, vec, &w.out)
 	} else {
 		flat := w.flat[:0]
 		for _, b := range vec {

@@ -16,9 +16,9 @@ import (
 
 	"github.com/coder/websocket"
 	rtmp "github.com/ertmp/rtmp"
-	"github.com/ertmp/rtmp/chunk"
 	"github.com/ertmp/rtmp/flv"
 	"github.com/ertmp/rtmp/internal/cors"
+	"github.com/ertmp/rtmp/internal/writev"
 	"github.com/ertmp/rtmp/live"
 	"github.com/ertmp/rtmp/message"
 )
@@ -236,7 +236,7 @@ func serveRaw(ctx context.Context, conn net.Conn, brw *bufio.ReadWriter, h http.
 		conn.SetWriteDeadline(time.Now().Add(rawWriteTimeout))
 		var err error
 		if tcp {
-			_, err = chunk.WriteBuffers(conn, vec, &wire)
+			_, err = writev.Write(conn, vec, &wire)
 		} else {
 			flat = flat[:0]
 			for _, b := range vec {
