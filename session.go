@@ -388,6 +388,22 @@ func (p *PublishSession) readDirect() (pk Packet, ok bool) {
 	return Packet{}, false
 }
 
+// Recycle gives back the payload of an audio or video packet ReadPacket
+// returned, once the caller and everything it passed the payload to are
+// done with it: the connection may read later packets into its memory. A
+// live server gives back what it kept for late players and dropped with
+// nobody having watched it. Payloads the connection's reader does not know
+// (from an aggregate, given back already) are ignored; one still in use
+// would be overwritten. Call it from the goroutine that calls ReadPacket.
+func (p *PublishSession) Recycle(payload []byte) {
+	c := p.c
+	if !c.rmu.TryLock() {
+		return // another session of the connection is reading
+	}
+	c.conn.r.Recycle(payload)
+	c.rmu.Unlock()
+}
+
 // splitAggregate queues the sub-messages of an aggregate, timestamps
 // rebased onto the aggregate's own (§7.1.6).
 func (p *PublishSession) splitAggregate(m chunk.Message) error {

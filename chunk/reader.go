@@ -28,7 +28,8 @@ const initialAlloc = 64 << 10
 // carved out of a shared slab rather than allocated one by one: a live
 // server detaches and keeps every media payload, so reading them costs one
 // allocation per slab, not one per message. A slab lives as long as any
-// payload in it is referenced. The first slab of a Reader is
+// payload in it is referenced; a full-size one whose payloads all came
+// back (Recycle) is reused instead. The first slab of a Reader is
 // firstSlab bytes and each next one twice the last, up to slabSize: a
 // connection that receives little media holds little.
 const (
@@ -157,15 +158,22 @@ type Reader struct {
 	chunkSize uint32
 	nread     uint64 // bytes consumed, headers included
 
-	slab     []byte      // the free rest of the current slab (counted in held whole)
-	slabLen  int         // the current slab's size
-	low      [16]*stream // chunk streams 2-15, the ones peers use (others: high)
-	high     map[uint32]*stream
-	nstreams int
-	partial  int // streams with inProgress set
-	held     int // sum of cap(stream.buf)
-	last     *stream
-	err      error // sticky: set when a chunk was cut in the middle
+	slab    []byte // the free rest of the current slab (counted in held whole)
+	slabLen int    // the current slab's size
+	// Recycling (recycle.go): set by the first Recycle. cur is the current
+	// slab's record when followed; recs the followed slabs, oldest first;
+	// spare records for the next slabs.
+	recycling bool
+	cur       *slabRec
+	recs      []*slabRec
+	spare     []*slabRec
+	low       [16]*stream // chunk streams 2-15, the ones peers use (others: high)
+	high      map[uint32]*stream
+	nstreams  int
+	partial   int // streams with inProgress set
+	held      int // sum of cap(stream.buf)
+	last      *stream
+	err       error // sticky: set when a chunk was cut in the middle
 
 	scratch [16]byte
 }
@@ -558,6 +566,7 @@ func (r *Reader) carve(s *stream) error {
 		size := min(max(2*r.slabLen, firstSlab), slabSize)
 		size = max(size, n)
 		r.unhold(r.slabLen) // what is left of it goes with its payloads
+		r.closeSlab()
 		r.slab, r.slabLen = nil, 0
 		if r.held+size > r.cfg.MaxBuffered {
 			r.reclaim()
@@ -568,7 +577,10 @@ func (r *Reader) carve(s *stream) error {
 		if err := r.hold(size); err != nil {
 			return err
 		}
-		r.slab, r.slabLen = make([]byte, size), size
+		r.slab, r.slabLen = r.newSlab(size), size
+	}
+	if r.cur != nil {
+		r.cur.offs = append(r.cur.offs, uint32(r.slabLen-len(r.slab)))
 	}
 	s.buf = r.slab[:0:n]
 	s.slab = true
@@ -709,6 +721,7 @@ func (r *Reader) ReleaseBudget() {
 		s.buf, s.slab = nil, false
 	}
 	r.slab, r.slabLen = nil, 0
+	r.cur, r.recs, r.spare = nil, nil, nil
 	r.unhold(r.held)
 	if r.err == nil {
 		r.err = fmt.Errorf("chunk: reader released: %w", ErrBudget)

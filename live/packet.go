@@ -77,6 +77,11 @@ type Packet struct {
 	// hkey identifies a configuration packet's slot among the stream's
 	// kept headers (type, packet type, track).
 	hkey uint32
+	// given: a subscriber had it, or it is kept as a header, so its
+	// payload may be referred to after the GOP cache lets go of it; if
+	// not, the payload goes back to the source then
+	// (PublishOptions.Recycle). Guarded by the stream's mutex.
+	given bool
 
 	// prep is the chunked form for the first (chunk size, stream id) asked
 	// for; more holds others. Loaded without a lock on the fast path.

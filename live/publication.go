@@ -23,6 +23,14 @@ type PublishOptions struct {
 	// down): the source should stop and call Close. Write fails from then
 	// on. It must not block.
 	Stop func(Reason)
+	// Recycle, when set, is given back the payload of each audio and
+	// video packet the hub kept for late subscribers (the GOP cache) and
+	// let go of with no subscriber ever having had it: nothing refers to
+	// it any more, and the source may read later packets into its memory
+	// (rtmp.PublishSession.Recycle). Packets nobody watches then cost no
+	// garbage. It is called during Write, on the goroutine calling Write,
+	// and must not call the hub.
+	Recycle func(payload []byte)
 }
 
 // Publication is the source of a stream: an RTMP publisher, a relay that
@@ -32,11 +40,12 @@ type PublishOptions struct {
 //
 // Write is for one goroutine; Close and Session may be called from any.
 type Publication struct {
-	hub   *Hub
-	st    *stream
-	sess  *Session
-	stop  func(Reason)
-	batch bool
+	hub     *Hub
+	st      *stream
+	sess    *Session
+	stop    func(Reason)
+	recycle func([]byte)
+	batch   bool
 
 	// Guarded by st.mu: the hub ended it (replaced, kicked, shutdown).
 	ended  bool
@@ -63,7 +72,7 @@ func (h *Hub) Publish(ctx context.Context, key Key, o PublishOptions) (*Publicat
 	if err != nil {
 		return nil, err
 	}
-	p := &Publication{hub: h, sess: sess, stop: o.Stop, batch: o.Batch}
+	p := &Publication{hub: h, sess: sess, stop: o.Stop, recycle: o.Recycle, batch: o.Batch}
 	h.mu.Lock()
 	st := h.acquireLocked(key)
 	st.mu.Lock()

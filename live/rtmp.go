@@ -133,7 +133,14 @@ func (h *Hub) servePublish(req *rtmp.Request, sess *Session, key Key) {
 			}()
 		}
 	}
-	pub, err := h.Publish(h.hookContext(), key, PublishOptions{Session: sess, Stop: stop, Batch: true})
+	// What the hub drops unwatched goes back to the session's reader; the
+	// hub calls recycle only from Write, on this goroutine, which sets ps.
+	recycle := func(b []byte) {
+		if ps != nil {
+			ps.Recycle(b)
+		}
+	}
+	pub, err := h.Publish(h.hookContext(), key, PublishOptions{Session: sess, Stop: stop, Batch: true, Recycle: recycle})
 	if err != nil {
 		rejectRTMP(req, err)
 		return

@@ -227,7 +227,10 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 			st.setHeader(p)
 		}
 		st.noteTrack(p)
-		st.cache(p)
+		p.given = keep || len(st.subs) > 0
+		if !st.cache(p) && !p.given && st.pub.recycle != nil {
+			defer st.pub.recycle(p.payload) // after every use below
+		}
 	case message.TypeDataAMF0, message.TypeDataAMF3:
 		ts := uint32(st.tl.next(pk.Timestamp))
 		d, err := message.UnmarshalData(pk.Type, pk.Payload)
@@ -413,24 +416,28 @@ func (st *stream) clearFrame(name string) {
 // cache updates the GOP cache with p: a key frame of track 0 starts a new
 // GOP; other packets join the current one while it stays within
 // GOPMaxPackets and GOPMaxBytes, past which it is dropped until the next
-// key frame.
-func (st *stream) cache(p *Packet) {
+// key frame. It reports whether p is kept. It runs on the publisher's
+// goroutine (publishLocked): what it drops that no subscriber had goes
+// back to the publisher (recycleGOP).
+func (st *stream) cache(p *Packet) bool {
 	lim := &st.lim
 	if lim.gopPackets == 0 || lim.gopBytes == 0 {
-		return
+		return false
 	}
 	b := st.hub.cfg.Budget
 	if p.flags&(fVideo|fKey) == fVideo|fKey {
+		st.recycleGOP(0)
 		st.dropGOP()
 		st.gopValid = true
 		st.gopHeaders = st.headers
 	}
 	if !st.gopValid || st.gopCut {
-		return
+		return false
 	}
 	if len(st.gop)+1 > lim.gopPackets || st.gopBytes+p.size() > lim.gopBytes {
+		st.recycleGOP(0)
 		st.dropGOP()
-		return
+		return false
 	}
 	if len(st.gop) > 0 && b.Excess(7) > 0 && (st.gopBytes >= int(b.Limit()/32) || b.Over()) {
 		// Near the memory budget's limit (past 7/8): a large GOP (or any,
@@ -441,13 +448,30 @@ func (st *stream) cache(p *Packet) {
 			n += q.size()
 		}
 		b.Release(n)
+		st.recycleGOP(1)
 		clear(st.gop[1:])
 		st.gop, st.gopBytes, st.gopCut = st.gop[:1], st.gop[0].size(), true
-		return
+		return false
 	}
 	b.Charge(p.size())
 	st.gop = append(st.gop, p)
 	st.gopBytes += p.size()
+	return true
+}
+
+// recycleGOP gives the publisher back the payloads of the GOP cache from
+// index from on that no subscriber had, as the cache is about to drop
+// them. Only the publisher's goroutine calls it (cache).
+func (st *stream) recycleGOP(from int) {
+	if st.pub == nil || st.pub.recycle == nil {
+		return // a stream without a source (tests), or one that recycles nothing
+	}
+	rec := st.pub.recycle
+	for _, q := range st.gop[from:] {
+		if !q.given {
+			rec(q.payload)
+		}
+	}
 }
 
 // join adds a subscriber. If the stream is published it gets, stamped at
@@ -488,6 +512,7 @@ func (st *stream) join(s *Subscription) error {
 	}
 	if st.gopValid {
 		for _, p := range st.gop {
+			p.given = true
 			if q := s.pick(p); q != nil {
 				s.enqueueJoin(q, now)
 			}

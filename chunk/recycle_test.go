@@ -1,0 +1,128 @@
+package chunk
+
+import (
+	"bytes"
+	"runtime"
+	"slices"
+	"testing"
+	"unsafe"
+)
+
+// A Reader whose payloads come back (Recycle) carves its next payloads
+// from the slabs they were in: reading a stream whose payloads are kept
+// for a while (a GOP) and then given back allocates nearly nothing, and no
+// payload changes while it is kept.
+func TestReaderRecyclesSlabs(t *testing.T) {
+	const n, window = 3000, 60
+	var wire []byte
+	for i := range n {
+		typ, size := uint8(9), 5000+i%700
+		if i%3 == 0 {
+			typ, size = 8, 200+i%50
+		}
+		wire, _ = Encode(wire, msg(uint32(4+typ%2), uint32(i*10), typ, 1, bytes.Repeat([]byte{byte(i)}, size)), 4096)
+	}
+	r := NewReader(bytes.NewReader(wire), nil)
+	r.SetChunkSize(4096)
+	r.Recycle(nil) // from here on, slabs are followed
+	kept := make([][]byte, 0, n)
+	var m0, m1 runtime.MemStats
+	for i := range n {
+		if i == n/2 {
+			runtime.ReadMemStats(&m0)
+		}
+		if _, err := r.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, r.Detach())
+		if i >= window {
+			// The oldest goes back, like a GOP a live server drops; first
+			// it must be as read.
+			j := i - window
+			p := kept[j]
+			if p[0] != byte(j) || p[len(p)-1] != byte(j) || bytes.Count(p, p[:1]) != len(p) {
+				t.Fatalf("payload %d changed while kept", j)
+			}
+			r.Recycle(p)
+			kept[j] = nil
+		}
+	}
+	runtime.ReadMemStats(&m1)
+	allocs := m1.Mallocs - m0.Mallocs
+	slabs := (n / 2) * 3500 / slabSize // about: the second half's bytes in slabs
+	t.Logf("second half: %d allocations for %d messages (%d slabs' worth)", allocs, n/2, slabs)
+	if allocs > uint64(slabs/4) {
+		t.Fatalf("%d allocations for %d slabs' worth of payloads: slabs were not reused", allocs, slabs)
+	}
+	if len(r.recs) > window {
+		t.Fatalf("%d slabs followed for %d payloads out", len(r.recs), window)
+	}
+}
+
+// A slab goes back only once every payload carved from it did: one still
+// being received when the Reader moved on to the next slab holds it, the
+// slab it still carves from stays, and what is given back twice, or was
+// not carved by the Reader, changes nothing.
+func TestReaderRecycleWaitsForEveryPayload(t *testing.T) {
+	const cs = 4096
+	var wire []byte
+	// 16 KiB, then 32 KiB slabs, then the first full-size (followed) one:
+	// messages 3 to 6 fill 60000 bytes of it.
+	for i := range 7 {
+		wire, _ = Encode(wire, msg(6, uint32(i), 9, 1, bytes.Repeat([]byte{byte(i)}, 15000)), cs)
+	}
+	// A (5000 bytes, fits the slab's rest) arrives in two chunks with B
+	// (15000 bytes: the next slab) between them.
+	a, _ := Encode(nil, msg(6, 7, 9, 1, bytes.Repeat([]byte{0xAA}, 5000)), cs)
+	b, _ := Encode(nil, msg(4, 7, 8, 1, bytes.Repeat([]byte{0xBB}, 15000)), cs)
+	first := 1 + 11 + 4096 // A's first chunk: type 0 header and 4096 bytes
+	wire = append(wire, a[:first]...)
+	wire = append(wire, b...)
+	wire = append(wire, a[first:]...)
+
+	r := NewReader(bytes.NewReader(wire), nil)
+	r.SetChunkSize(cs)
+	r.Recycle(nil)
+	var got [][]byte
+	for range 8 { // 0 to 6, then B
+		if _, err := r.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.Detach())
+	}
+	if got[7][0] != 0xBB {
+		t.Fatalf("eighth message is not B: % x", got[7][:4])
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(got[3])))
+	var rec *slabRec
+	for _, x := range r.recs {
+		if x.base == base {
+			rec = x
+		}
+	}
+	if rec == nil || rec.open {
+		t.Fatalf("no closed record for the slab of messages 3 to 6 (%d followed)", len(r.recs))
+	}
+	for _, p := range got[3:] {
+		r.Recycle(p)
+	}
+	r.Recycle(got[4])                      // twice
+	r.Recycle(bytes.Repeat([]byte{1}, 10)) // not the Reader's
+	if rec.out() != 1 || !slices.Contains(r.recs, rec) {
+		t.Fatalf("slab with A still arriving: %d payloads out, followed %v; want 1, true", rec.out(), slices.Contains(r.recs, rec))
+	}
+	if r.cur == nil || !slices.Contains(r.recs, r.cur) {
+		t.Fatal("the slab B came from, still carved from, was given back with B")
+	}
+	m, err := r.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Payload) != 5000 || bytes.Count(m.Payload, []byte{0xAA}) != 5000 {
+		t.Fatal("A changed while the slab's other payloads were given back")
+	}
+	r.Recycle(r.Detach())
+	if slices.Contains(r.recs, rec) {
+		t.Fatal("the slab was not given back once A was")
+	}
+}
