@@ -19,8 +19,7 @@ import (
 //     chunk.SmallAlloc and fails the connection with chunk.ErrBudget when
 //     refused.
 //   - Charge always succeeds: the small, steady buffers of streams that
-//     work (slabs of media messages up to 64 KiB, a packet queued for a
-//     player).
+//     work (slabs of small media messages, a packet queued for a player).
 //     Over reports when they took the account past its limit; the live
 //     hub then trims GOP caches and closes the fattest slow players until
 //     the account is back under its limit.

@@ -23,8 +23,8 @@ const (
 // length and sends nothing costs at most this much per chunk stream.
 const initialAlloc = 64 << 10
 
-// Media payloads (audio and video messages) up to slabMessage bytes (audio
-// frames, and the P-frames of video up to about 15 Mbit/s) are
+// Media payloads (audio and video messages) up to slabMessage bytes (most
+// audio frames and P-frames) are
 // carved out of a shared slab rather than allocated one by one: a live
 // server detaches and keeps every media payload, so reading them costs one
 // allocation per slab, not one per message. A slab lives as long as any
@@ -34,8 +34,8 @@ const initialAlloc = 64 << 10
 // connection that receives little media holds little.
 const (
 	firstSlab   = 16 << 10
-	slabSize    = 256 << 10
-	slabMessage = 64 << 10
+	slabSize    = 64 << 10
+	slabMessage = 16 << 10
 )
 
 // ReaderConfig holds the Reader's limits. The zero value of each field
@@ -71,8 +71,8 @@ type ReaderConfig struct {
 	// server's, see Budget): every byte the Reader holds in message
 	// buffers and slabs is charged to it, and released when the Reader
 	// lets go of it (Detach hands it to the caller, ReleaseBudget at the
-	// end). Slabs, and buffers of at most SmallAlloc bytes, are always
-	// granted; a larger growth the budget refuses fails with ErrBudget.
+	// end). Buffers of at most SmallAlloc bytes are always granted; a
+	// larger growth the budget refuses fails with ErrBudget.
 	Budget Budget
 
 	// BufferSize is the size of the bufio.Reader wrapped around the source.
@@ -100,8 +100,7 @@ func (c *ReaderConfig) normalize() {
 }
 
 // SmallAlloc is the largest buffer growth a Reader takes from its Budget
-// without asking: the first initialAlloc bytes of a message. Slabs (up to
-// 256 KiB, one at a time per Reader) are taken without asking too. The
+// without asking: slabs and the first initialAlloc bytes of a message. The
 // per-connection bound (MaxBuffered) and connection limits bound these; the
 // budget decides about larger ones, which only large messages need.
 const SmallAlloc = initialAlloc
@@ -575,7 +574,9 @@ func (r *Reader) carve(s *stream) error {
 				return fmt.Errorf("%w: need %d more bytes, %d of %d held", ErrBufferLimit, size, r.held, r.cfg.MaxBuffered)
 			}
 		}
-		r.charge(size) // granted, like SmallAlloc: one slab at a time
+		if err := r.hold(size); err != nil {
+			return err
+		}
 		r.slab, r.slabLen = r.newSlab(size), size
 	}
 	if r.cur != nil {
@@ -697,14 +698,6 @@ func (r *Reader) hold(n int) error {
 	}
 	r.held += n
 	return nil
-}
-
-// charge counts n more bytes held, charged to the budget without asking.
-func (r *Reader) charge(n int) {
-	if b := r.cfg.Budget; b != nil && n > 0 {
-		b.Charge(n)
-	}
-	r.held += n
 }
 
 // unhold counts n bytes no longer held, released to the budget.

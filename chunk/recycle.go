@@ -18,15 +18,16 @@ var slabPool = pool.Slices[byte]{N: slabSize}
 // maxSlabRecs bounds the slabs a recycling Reader follows at once: 16 MiB
 // of slabs, as much as a GOP cache holds by default. Past it the oldest
 // record is dropped, and that slab is left to the collector.
-const maxSlabRecs = 16 << 20 / slabSize
+const maxSlabRecs = 256
 
 // slabRec follows one full-size slab of a Reader that recycles: the offsets
 // of the payloads carved from it that are not given back. A payload still
 // being received counts, and so does one never detached (the Reader
 // dropped it): the slab is reused only once every payload carved from it
-// came back. It refers to the slab weakly, so a slab whose payloads the
-// caller keeps for good (a live server whose players got them) is
-// collected as before and its record dropped when found dead.
+// came back. It refers to the
+// slab weakly, so a slab whose payloads the caller keeps for good (a live
+// server whose players got them) is collected as before and its record
+// dropped when found dead.
 type slabRec struct {
 	slab weak.Pointer[byte]
 	base uintptr  // the slab's address, while it lives

@@ -65,27 +65,10 @@ func TestReaderRecyclesSlabs(t *testing.T) {
 // not carved by the Reader, changes nothing.
 func TestReaderRecycleWaitsForEveryPayload(t *testing.T) {
 	const cs = 4096
-	// Messages of 15000 bytes: the ones before the first full-size
-	// (followed) slab, as slabs double from firstSlab, then the ones that
-	// fill it but for room for A (5000 bytes) and not for B (15000).
-	before, slab, left := 0, 0, 0
-	for {
-		if left < 15000 {
-			slab = min(max(2*slab, firstSlab), slabSize)
-			left = slab
-			if slab == slabSize {
-				break
-			}
-		}
-		left -= 15000
-		before++
-	}
-	in := slabSize / 15000
-	if rest := slabSize - in*15000; rest < 5000 || rest >= 15000 {
-		t.Fatalf("a full-size slab of %d leaves %d bytes after %d messages: fix the test", slabSize, rest, in)
-	}
 	var wire []byte
-	for i := range before + in {
+	// 16 KiB, then 32 KiB slabs, then the first full-size (followed) one:
+	// messages 3 to 6 fill 60000 bytes of it.
+	for i := range 7 {
 		wire, _ = Encode(wire, msg(6, uint32(i), 9, 1, bytes.Repeat([]byte{byte(i)}, 15000)), cs)
 	}
 	// A (5000 bytes, fits the slab's rest) arrives in two chunks with B
@@ -101,16 +84,16 @@ func TestReaderRecycleWaitsForEveryPayload(t *testing.T) {
 	r.SetChunkSize(cs)
 	r.Recycle(nil)
 	var got [][]byte
-	for range before + in + 1 { // then B
+	for range 8 { // 0 to 6, then B
 		if _, err := r.ReadMessage(); err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, r.Detach())
 	}
-	if got[before+in][0] != 0xBB {
-		t.Fatalf("message %d is not B: % x", before+in, got[before+in][:4])
+	if got[7][0] != 0xBB {
+		t.Fatalf("eighth message is not B: % x", got[7][:4])
 	}
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(got[before])))
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(got[3])))
 	var rec *slabRec
 	for _, x := range r.recs {
 		if x.base == base {
@@ -118,12 +101,12 @@ func TestReaderRecycleWaitsForEveryPayload(t *testing.T) {
 		}
 	}
 	if rec == nil || rec.open {
-		t.Fatalf("no closed record for the first full-size slab (%d followed)", len(r.recs))
+		t.Fatalf("no closed record for the slab of messages 3 to 6 (%d followed)", len(r.recs))
 	}
-	for _, p := range got[before:] {
+	for _, p := range got[3:] {
 		r.Recycle(p)
 	}
-	r.Recycle(got[before+1])               // twice
+	r.Recycle(got[4])                      // twice
 	r.Recycle(bytes.Repeat([]byte{1}, 10)) // not the Reader's
 	if rec.out() != 1 || !slices.Contains(r.recs, rec) {
 		t.Fatalf("slab with A still arriving: %d payloads out, followed %v; want 1, true", rec.out(), slices.Contains(r.recs, rec))
