@@ -171,13 +171,6 @@ type clientConn struct {
 	err     error // why the reader stopped
 	done    chan struct{}
 	stopped sync.Once
-
-	// back are payloads given back (Player.Recycle) from any goroutine,
-	// for the reading goroutine to hand to the chunk reader before its
-	// next message; nback says how many wait.
-	bmu   sync.Mutex
-	back  [][]byte
-	nback atomic.Int32
 }
 
 // stream is a Publisher or Player on a connection; its methods run on the
@@ -526,9 +519,6 @@ var ErrStreamIDInUse = errors.New("rtmp: the server does not serve several strea
 // (control messages are applied by Conn).
 func (c *clientConn) readLoop() {
 	for {
-		if c.nback.Load() != 0 {
-			c.takeBack()
-		}
 		m, err := c.conn.ReadMessage()
 		if err != nil {
 			c.stop(err)
@@ -539,27 +529,6 @@ func (c *clientConn) readLoop() {
 			return
 		}
 	}
-}
-
-// giveBack queues a payload for the chunk reader to reuse; any goroutine.
-func (c *clientConn) giveBack(b []byte) {
-	c.bmu.Lock()
-	c.back = append(c.back, b)
-	c.nback.Store(int32(len(c.back)))
-	c.bmu.Unlock()
-}
-
-// takeBack hands the payloads given back to the chunk reader; reader
-// goroutine only.
-func (c *clientConn) takeBack() {
-	c.bmu.Lock()
-	for i, b := range c.back {
-		c.conn.r.Recycle(b)
-		c.back[i] = nil
-	}
-	c.back = c.back[:0]
-	c.nback.Store(0)
-	c.bmu.Unlock()
 }
 
 // target returns the stream of message stream id, or for the

@@ -133,15 +133,6 @@ func (p *Player) message(m chunk.Message) {
 	}
 }
 
-// Recycle gives back the payload of an audio or video packet ReadPacket
-// returned, once the caller and everything it passed the payload to are
-// done with it: the connection may read later packets into its memory, so
-// a player that gives back what it read makes no garbage. Payloads the
-// connection does not know (from an aggregate, given back already) are
-// ignored; one still in use would be overwritten. Safe to call from any
-// goroutine.
-func (p *Player) Recycle(payload []byte) { p.giveBack(payload) }
-
 // payload takes a message's payload from the chunk reader, unless it is a
 // sub-message of an aggregate, whose payload the reader already gave up.
 func (p *Player) payload(m chunk.Message) []byte {

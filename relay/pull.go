@@ -230,8 +230,6 @@ func (p *Puller) session() (err error) {
 				Session: &live.Session{Protocol: "relay", App: p.key.App, Stream: p.key.Name, TcURL: p.shown,
 					Counters: func() (uint64, uint64) { return conn.BytesRead(), conn.BytesWritten() }},
 				Stop: func(live.Reason) { conn.Close() },
-				// What the hub drops unwatched, the upstream's reader reuses.
-				Recycle: pl.Recycle,
 			})
 			switch {
 			case errors.Is(err, live.ErrStreamBusy):

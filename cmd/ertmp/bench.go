@@ -437,9 +437,6 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 			}
 			bp.packets.Add(1)
 			bp.bytes.Add(int64(len(pk.Payload)))
-			if r, ok := pl.(interface{ Recycle([]byte) }); ok {
-				r.Recycle(pk.Payload) // read: its memory can take the next packets
-			}
 			lag := time.Since(start.Add(time.Duration(pk.Timestamp) * time.Millisecond))
 			for {
 				old := bp.lagNs.Load()

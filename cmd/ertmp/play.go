@@ -125,9 +125,6 @@ func playTo(ctx context.Context, url, out string, dur, timeout time.Duration, st
 				return n, err
 			}
 		}
-		if pk.IsMedia() {
-			player.Recycle(pk.Payload) // written: its memory can take the next packets
-		}
 		n++
 	}
 	if w != nil {
