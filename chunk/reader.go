@@ -167,6 +167,12 @@ type Reader struct {
 	cur       *slabRec
 	recs      []*slabRec
 	spare     []*slabRec
+	// The buffers of larger media messages (their own, not a slab's):
+	// bigs those detached, followed; free those given back, for the next
+	// ones, freeBytes their capacity.
+	bigs      []bigRec
+	free      [][]byte
+	freeBytes int
 	low       [16]*stream // chunk streams 2-15, the ones peers use (others: high)
 	high      map[uint32]*stream
 	nstreams  int
@@ -351,6 +357,9 @@ func (r *Reader) Detach() []byte {
 	p := s.buf
 	if !s.slab {
 		r.unhold(cap(p))
+		if r.recycling && (s.typeID == 8 || s.typeID == 9) {
+			r.followBig(p)
+		}
 	}
 	s.buf, s.slab = nil, false
 	return p[:len(p):len(p)]
@@ -549,6 +558,9 @@ func (r *Reader) readHeader(b0 uint8) (*stream, error) {
 	if s.slab {
 		s.buf, s.slab = nil, false // a slab region is its message's alone
 	}
+	if s.buf == nil && len(r.free) > 0 && (s.typeID == 8 || s.typeID == 9) {
+		r.reuseBig(s) // a larger media message: a buffer given back may fit
+	}
 	s.buf = s.buf[:0]
 	return s, nil
 }
@@ -670,6 +682,9 @@ func (r *Reader) grow(s *stream) error {
 		c = int(s.length)
 	}
 	c = min(c, int(s.length))
+	if c == int(s.length) && r.recycling && (s.typeID == 8 || s.typeID == 9) {
+		c = bigCap(c) // room for the next, slightly larger ones (recycle.go)
+	}
 	more := c - cap(s.buf)
 	if r.held+more > r.cfg.MaxBuffered {
 		r.reclaim()
@@ -722,6 +737,7 @@ func (r *Reader) ReleaseBudget() {
 	}
 	r.slab, r.slabLen = nil, 0
 	r.cur, r.recs, r.spare = nil, nil, nil
+	r.bigs, r.free, r.freeBytes = nil, nil, 0
 	r.unhold(r.held)
 	if r.err == nil {
 		r.err = fmt.Errorf("chunk: reader released: %w", ErrBudget)

@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"math/bits"
 	"slices"
 	"unsafe"
 	"weak"
@@ -97,14 +98,14 @@ func (r *Reader) closeSlab() {
 // Recycle gives back a media payload that Detach returned: the caller, and
 // everything it passed the payload to, is done with it, so its memory may
 // hold the next messages' payloads (of this Reader or another). Payloads
-// the Reader does not know (not from its slabs, already given back, or
-// from a slab it stopped following) are ignored, so giving back what was
-// not detached from it is harmless; giving back a payload still in use is
-// not, as its bytes will change.
+// the Reader does not know (not from its slabs or its buffers of larger
+// media messages, already given back, or from one it stopped following)
+// are ignored, so giving back what was not detached from it is harmless;
+// giving back a payload still in use is not, as its bytes will change.
 //
-// A Reader follows its slabs from the first Recycle on: one that is never
-// given anything back costs nothing more. Call it from the goroutine that
-// reads.
+// A Reader follows its slabs and buffers from the first Recycle on: one
+// that is never given anything back costs nothing more. Call it from the
+// goroutine that reads.
 func (r *Reader) Recycle(p []byte) {
 	if !r.recycling {
 		r.recycling = true
@@ -139,6 +140,7 @@ func (r *Reader) Recycle(p []byte) {
 		}
 		return
 	}
+	r.recycleBig(a)
 }
 
 // release gives recs[i]'s slab back to the pool and drops the record.
@@ -162,4 +164,96 @@ func (r *Reader) forget(i int) {
 	if len(r.spare) < 32 {
 		r.spare = append(r.spare, rec)
 	}
+}
+
+// Larger media messages (over slabMessage: key frames, the P-frames of
+// high bitrates) have buffers of their own. A recycling Reader follows the
+// last maxBigRecs it handed out (Detach), weakly like its slabs, and keeps
+// those given back, up to maxFree of them and maxFreeBytes in all, for the
+// next such messages: about a GOP of 6 Mbit/s. What it keeps is not
+// charged to the budget; it held the same payloads in its GOP cache, which
+// was.
+const (
+	maxBigRecs   = 128
+	maxFree      = 64
+	maxFreeBytes = 4 << 20
+)
+
+// bigRec follows a buffer of its own that Detach handed out.
+type bigRec struct {
+	buf  weak.Pointer[byte]
+	base uintptr
+	cap  int
+}
+
+// followBig notes a detached buffer of its own (b, with its capacity).
+func (r *Reader) followBig(b []byte) {
+	if cap(b) == 0 || cap(b) > maxFreeBytes {
+		return
+	}
+	if len(r.bigs) >= maxBigRecs {
+		r.bigs = slices.Delete(r.bigs, 0, 1)
+	}
+	d := unsafe.SliceData(b[:1])
+	r.bigs = append(r.bigs, bigRec{buf: weak.Make(d), base: uintptr(unsafe.Pointer(d)), cap: cap(b)})
+}
+
+// recycleBig takes back the buffer of its own starting at a, if the Reader
+// handed it out and it is still alive.
+func (r *Reader) recycleBig(a uintptr) {
+	// Given back in the order handed out, as a GOP is: oldest first.
+	for i := 0; i < len(r.bigs); i++ {
+		rec := r.bigs[i]
+		if rec.base != a {
+			continue
+		}
+		d := rec.buf.Value()
+		if d == nil {
+			// Collected, and a buffer followed since reuses its address.
+			r.bigs = slices.Delete(r.bigs, i, i+1)
+			i--
+			continue
+		}
+		r.bigs = slices.Delete(r.bigs, i, i+1)
+		if len(r.free) < maxFree && r.freeBytes+rec.cap <= maxFreeBytes {
+			r.free = append(r.free, unsafe.Slice(d, rec.cap)[:0])
+			r.freeBytes += rec.cap
+		}
+		return
+	}
+}
+
+// bigCap is the capacity a recycling Reader gives the buffer of a larger
+// media message of n bytes: n rounded up to an eighth of its power of two
+// (at most 1/8 more), so that a buffer given back holds the next messages
+// of about its size, not only smaller ones.
+func bigCap(n int) int {
+	if n < 16 {
+		return n
+	}
+	step := 1 << (bits.Len(uint(n)) - 4)
+	return (n + step - 1) / step * step
+}
+
+// reuseBig gives s, a media message starting with no buffer, the smallest
+// buffer given back that holds it without wasting more than a quarter of
+// its length, charged as a new one would be; none if none fits or the
+// limits refuse it.
+func (r *Reader) reuseBig(s *stream) {
+	n, best := int(s.length), -1
+	for i, b := range r.free {
+		if c := cap(b); c >= n && c <= n+n/4 && (best < 0 || c < cap(r.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return
+	}
+	b := r.free[best]
+	if r.held+cap(b) > r.cfg.MaxBuffered || r.hold(cap(b)) != nil {
+		return
+	}
+	r.free = slices.Delete(r.free, best, best+1)
+	r.freeBytes -= cap(b)
+	s.buf = b
 }

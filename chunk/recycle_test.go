@@ -59,6 +59,62 @@ func TestReaderRecyclesSlabs(t *testing.T) {
 	}
 }
 
+// Larger media messages (key frames, the P-frames of high bitrates) have
+// buffers of their own: those given back take the next such messages, so
+// a stream of them kept for a while and given back allocates nearly
+// nothing either, and nothing kept changes.
+func TestReaderRecyclesBigBuffers(t *testing.T) {
+	const n, window = 1500, 40
+	size := func(i int) (uint8, int) {
+		switch {
+		case i%25 == 0:
+			return 9, 100000 + i // a key frame
+		case i%3 == 0:
+			return 8, 200 + i%50
+		}
+		return 9, 30000 + i*7919%6000 // P-frames of 30 to 36 KB
+	}
+	var wire []byte
+	for i := range n {
+		typ, sz := size(i)
+		wire, _ = Encode(wire, msg(uint32(4+typ%2), uint32(i*10), typ, 1, bytes.Repeat([]byte{byte(i)}, sz)), 4096)
+	}
+	r := NewReader(bytes.NewReader(wire), nil)
+	r.SetChunkSize(4096)
+	r.Recycle(nil)
+	kept := make([][]byte, n)
+	var m0, m1 runtime.MemStats
+	for i := range n {
+		if i == n/2 {
+			runtime.ReadMemStats(&m0)
+		}
+		if _, err := r.ReadMessage(); err != nil {
+			t.Fatal(err)
+		}
+		kept[i] = r.Detach()
+		if _, sz := size(i); len(kept[i]) != sz {
+			t.Fatalf("message %d: %d bytes, want %d", i, len(kept[i]), sz)
+		}
+		if j := i - window; j >= 0 {
+			p := kept[j]
+			if p[0] != byte(j) || p[len(p)-1] != byte(j) || bytes.Count(p, p[:1]) != len(p) {
+				t.Fatalf("payload %d changed while kept", j)
+			}
+			r.Recycle(p)
+			kept[j] = nil
+		}
+	}
+	runtime.ReadMemStats(&m1)
+	allocs := m1.Mallocs - m0.Mallocs
+	t.Logf("second half: %d allocations for %d messages (%d of them over %d bytes)", allocs, n/2, n/2*2/3, slabMessage)
+	if allocs > 20 {
+		t.Fatalf("%d allocations for %d messages: buffers given back were not reused", allocs, n/2)
+	}
+	if r.freeBytes > maxFreeBytes || len(r.free) > maxFree || len(r.bigs) > maxBigRecs {
+		t.Fatalf("kept %d buffers (%d bytes), followed %d: past the bounds", len(r.free), r.freeBytes, len(r.bigs))
+	}
+}
+
 // A slab goes back only once every payload carved from it did: one still
 // being received when the Reader moved on to the next slab holds it, the
 // slab it still carves from stays, and what is given back twice, or was
