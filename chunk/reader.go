@@ -167,19 +167,18 @@ type Reader struct {
 	cur       *slabRec
 	recs      []*slabRec
 	spare     []*slabRec
-	// The buffers of larger media messages (their own, not a slab's):
-	// bigs those detached, followed; free those given back, for the next
-	// ones, freeBytes their capacity.
-	bigs      []bigRec
-	free      [][]byte
-	freeBytes int
-	low       [16]*stream // chunk streams 2-15, the ones peers use (others: high)
-	high      map[uint32]*stream
-	nstreams  int
-	partial   int // streams with inProgress set
-	held      int // sum of cap(stream.buf)
-	last      *stream
-	err       error // sticky: set when a chunk was cut in the middle
+	// bigs follows the detached buffers of larger media messages (their
+	// own, not a slab's); boxes are pool pointers kept for giving them
+	// back (pool.Slices).
+	bigs     []bigRec
+	boxes    []*[]byte
+	low      [16]*stream // chunk streams 2-15, the ones peers use (others: high)
+	high     map[uint32]*stream
+	nstreams int
+	partial  int // streams with inProgress set
+	held     int // sum of cap(stream.buf)
+	last     *stream
+	err      error // sticky: set when a chunk was cut in the middle
 
 	scratch [16]byte
 }
@@ -558,7 +557,7 @@ func (r *Reader) readHeader(b0 uint8) (*stream, error) {
 	if s.slab {
 		s.buf, s.slab = nil, false // a slab region is its message's alone
 	}
-	if s.buf == nil && len(r.free) > 0 && (s.typeID == 8 || s.typeID == 9) {
+	if s.buf == nil && r.recycling && (s.typeID == 8 || s.typeID == 9) {
 		r.reuseBig(s) // a larger media message: a buffer given back may fit
 	}
 	s.buf = s.buf[:0]
@@ -737,7 +736,7 @@ func (r *Reader) ReleaseBudget() {
 	}
 	r.slab, r.slabLen = nil, 0
 	r.cur, r.recs, r.spare = nil, nil, nil
-	r.bigs, r.free, r.freeBytes = nil, nil, 0
+	r.bigs, r.boxes = nil, nil
 	r.unhold(r.held)
 	if r.err == nil {
 		r.err = fmt.Errorf("chunk: reader released: %w", ErrBudget)

@@ -167,17 +167,50 @@ func (r *Reader) forget(i int) {
 }
 
 // Larger media messages (over slabMessage: key frames, the P-frames of
-// high bitrates) have buffers of their own. A recycling Reader follows the
-// last maxBigRecs it handed out (Detach), weakly like its slabs, and keeps
-// those given back, up to maxFree of them and maxFreeBytes in all, for the
-// next such messages: about a GOP of 6 Mbit/s. What it keeps is not
-// charged to the budget; it held the same payloads in its GOP cache, which
-// was.
+// high bitrates) have buffers of their own. A recycling Reader sizes them
+// in classes (bigCap), follows the last maxBigRecs it handed out (Detach),
+// weakly like its slabs, and gives those given back to the class's pool,
+// where any recycling Reader's next message of that class finds them. As
+// for slabs, the pools are emptied by the collector when unused.
 const (
-	maxBigRecs   = 128
-	maxFree      = 64
-	maxFreeBytes = 4 << 20
+	maxBigRecs = 128
+	// Classes run from minBig (2^14) up to maxBig (2^22), 8 per doubling.
+	minBigShift = 14
+	maxBig      = 4 << 20
 )
+
+var bigPools [(22 - minBigShift + 1) * 8]pool.Slices[byte]
+
+func init() {
+	for i := range bigPools {
+		bigPools[i].N = (8 + i%8) << (minBigShift + i/8 - 3)
+	}
+}
+
+// bigCap is the capacity a recycling Reader gives the buffer of a larger
+// media message of n bytes: n rounded up to an eighth of its power of two
+// (at most 1/8 more), so that buffers come in classes a next message of
+// about the size fits.
+func bigCap(n int) int {
+	if n < 16 {
+		return n
+	}
+	step := 1 << (bits.Len(uint(n)) - 4)
+	return (n + step - 1) / step * step
+}
+
+// bigPool returns the pool of buffers of capacity c, nil if c is no class.
+func bigPool(c int) *pool.Slices[byte] {
+	if c < 1<<minBigShift || c > maxBig {
+		return nil
+	}
+	shift := bits.Len(uint(c)) - 1
+	i := (shift-minBigShift)*8 + (c >> (shift - 3)) - 8
+	if p := &bigPools[i]; p.N == c {
+		return p
+	}
+	return nil
+}
 
 // bigRec follows a buffer of its own that Detach handed out.
 type bigRec struct {
@@ -188,7 +221,7 @@ type bigRec struct {
 
 // followBig notes a detached buffer of its own (b, with its capacity).
 func (r *Reader) followBig(b []byte) {
-	if cap(b) == 0 || cap(b) > maxFreeBytes {
+	if bigPool(cap(b)) == nil {
 		return
 	}
 	if len(r.bigs) >= maxBigRecs {
@@ -198,8 +231,8 @@ func (r *Reader) followBig(b []byte) {
 	r.bigs = append(r.bigs, bigRec{buf: weak.Make(d), base: uintptr(unsafe.Pointer(d)), cap: cap(b)})
 }
 
-// recycleBig takes back the buffer of its own starting at a, if the Reader
-// handed it out and it is still alive.
+// recycleBig gives the buffer of its own starting at a to its class's
+// pool, if the Reader handed it out and it is still alive.
 func (r *Reader) recycleBig(a uintptr) {
 	// Given back in the order handed out, as a GOP is: oldest first.
 	for i := 0; i < len(r.bigs); i++ {
@@ -208,52 +241,42 @@ func (r *Reader) recycleBig(a uintptr) {
 			continue
 		}
 		d := rec.buf.Value()
+		r.bigs = slices.Delete(r.bigs, i, i+1)
 		if d == nil {
 			// Collected, and a buffer followed since reuses its address.
-			r.bigs = slices.Delete(r.bigs, i, i+1)
 			i--
 			continue
 		}
-		r.bigs = slices.Delete(r.bigs, i, i+1)
-		if len(r.free) < maxFree && r.freeBytes+rec.cap <= maxFreeBytes {
-			r.free = append(r.free, unsafe.Slice(d, rec.cap)[:0])
-			r.freeBytes += rec.cap
+		var h *[]byte
+		if n := len(r.boxes); n > 0 {
+			h, r.boxes = r.boxes[n-1], r.boxes[:n-1]
 		}
+		bigPool(rec.cap).Put(&h, unsafe.Slice(d, rec.cap)[:0])
 		return
 	}
 }
 
-// bigCap is the capacity a recycling Reader gives the buffer of a larger
-// media message of n bytes: n rounded up to an eighth of its power of two
-// (at most 1/8 more), so that a buffer given back holds the next messages
-// of about its size, not only smaller ones.
-func bigCap(n int) int {
-	if n < 16 {
-		return n
-	}
-	step := 1 << (bits.Len(uint(n)) - 4)
-	return (n + step - 1) / step * step
-}
-
-// reuseBig gives s, a media message starting with no buffer, the smallest
-// buffer given back that holds it without wasting more than a quarter of
-// its length, charged as a new one would be; none if none fits or the
-// limits refuse it.
+// reuseBig gives s, a media message starting with no buffer, a buffer of
+// its class from the pools if one is there (it allocates none: a message
+// whose bytes have not come is not worth one), charged as a new one would
+// be.
 func (r *Reader) reuseBig(s *stream) {
-	n, best := int(s.length), -1
-	for i, b := range r.free {
-		if c := cap(b); c >= n && c <= n+n/4 && (best < 0 || c < cap(r.free[best])) {
-			best = i
-		}
-	}
-	if best < 0 {
+	p := bigPool(bigCap(int(s.length)))
+	if p == nil {
 		return
 	}
-	b := r.free[best]
+	var h *[]byte
+	b, ok := p.TryGet(&h)
+	if !ok {
+		return
+	}
 	if r.held+cap(b) > r.cfg.MaxBuffered || r.hold(cap(b)) != nil {
+		p.Put(&h, b)
 		return
 	}
-	r.free = slices.Delete(r.free, best, best+1)
-	r.freeBytes -= cap(b)
+	*h = nil // the slice is s's now; the pool's pointer is kept for a Put
+	if len(r.boxes) < 16 {
+		r.boxes = append(r.boxes, h)
+	}
 	s.buf = b
 }

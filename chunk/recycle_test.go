@@ -110,8 +110,8 @@ func TestReaderRecyclesBigBuffers(t *testing.T) {
 	if allocs > 20 {
 		t.Fatalf("%d allocations for %d messages: buffers given back were not reused", allocs, n/2)
 	}
-	if r.freeBytes > maxFreeBytes || len(r.free) > maxFree || len(r.bigs) > maxBigRecs {
-		t.Fatalf("kept %d buffers (%d bytes), followed %d: past the bounds", len(r.free), r.freeBytes, len(r.bigs))
+	if len(r.bigs) > window {
+		t.Fatalf("%d buffers followed for %d payloads out", len(r.bigs), window)
 	}
 }
 
@@ -180,5 +180,20 @@ func TestReaderRecycleWaitsForEveryPayload(t *testing.T) {
 	r.Recycle(r.Detach())
 	if slices.Contains(r.recs, rec) {
 		t.Fatal("the slab was not given back once A was")
+	}
+}
+
+// Every larger message size has a class whose buffers hold it, with at
+// most an eighth to spare.
+func TestBigClasses(t *testing.T) {
+	for n := slabMessage + 1; n <= maxBig; n += 97 {
+		c := bigCap(n)
+		p := bigPool(c)
+		if p == nil || p.N != c || c < n || c > n+n/8 {
+			t.Fatalf("%d bytes: class %d, pool %v", n, c, p)
+		}
+	}
+	if bigPool(maxBig+1) != nil || bigPool(30001) != nil {
+		t.Fatal("a capacity that is no class has a pool")
 	}
 }

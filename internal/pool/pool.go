@@ -22,6 +22,16 @@ func (s *Slices[T]) Get(hold **[]T) []T {
 	return make([]T, 0, s.N)
 }
 
+// TryGet returns an empty slice of capacity N if the pool has one, and
+// false if it has none (it never allocates). *hold is as for Get.
+func (s *Slices[T]) TryGet(hold **[]T) ([]T, bool) {
+	if h, ok := s.p.get().(*[]T); ok {
+		*hold = h
+		return (*h)[:0], true
+	}
+	return nil, false
+}
+
 // Put gives b back if its capacity is N (a nil slice, or one grown past N
 // for a burst, stays with its owner's own rules) and reports whether it
 // did. b must be cleared of anything it should not keep alive. *hold is

@@ -22,6 +22,13 @@ func TestSlices(t *testing.T) {
 	if h2 == nil || &b[:1][0] != &a[:1][0] || len(b) != 0 {
 		t.Fatal("the slice put back was not lent again, emptied")
 	}
+	p.Put(&h2, b)
+	if b, ok := p.TryGet(&h2); !ok || cap(b) != 8 {
+		t.Fatal("TryGet found nothing in a pool given a slice")
+	}
+	if _, ok := p.TryGet(&h2); ok {
+		t.Fatal("TryGet found a slice in an empty pool")
+	}
 	if n := testing.AllocsPerRun(100, func() {
 		c := p.Get(&h2)
 		p.Put(&h2, append(c, 4))
