@@ -8,72 +8,13 @@ import (
 	"unsafe"
 )
 
-// A Reader whose payloads come back (Recycle) carves its next payloads
-// from the slabs they were in: reading a stream whose payloads are kept
-// for a while (a GOP) and then given back allocates nearly nothing, and no
-// payload changes while it is kept.
-func TestReaderRecyclesSlabs(t *testing.T) {
-	const n, window = 3000, 60
-	var wire []byte
-	for i := range n {
-		typ, size := uint8(9), 5000+i%700
-		if i%3 == 0 {
-			typ, size = 8, 200+i%50
-		}
-		wire, _ = Encode(wire, msg(uint32(4+typ%2), uint32(i*10), typ, 1, bytes.Repeat([]byte{byte(i)}, size)), 4096)
-	}
-	r := NewReader(bytes.NewReader(wire), nil)
-	r.SetChunkSize(4096)
-	r.Recycle(nil) // from here on, slabs are followed
-	kept := make([][]byte, 0, n)
-	var m0, m1 runtime.MemStats
-	for i := range n {
-		if i == n/2 {
-			runtime.ReadMemStats(&m0)
-		}
-		if _, err := r.ReadMessage(); err != nil {
-			t.Fatal(err)
-		}
-		kept = append(kept, r.Detach())
-		if i >= window {
-			// The oldest goes back, like a GOP a live server drops; first
-			// it must be as read.
-			j := i - window
-			p := kept[j]
-			if p[0] != byte(j) || p[len(p)-1] != byte(j) || bytes.Count(p, p[:1]) != len(p) {
-				t.Fatalf("payload %d changed while kept", j)
-			}
-			r.Recycle(p)
-			kept[j] = nil
-		}
-	}
-	runtime.ReadMemStats(&m1)
-	allocs := m1.Mallocs - m0.Mallocs
-	slabs := (n / 2) * 3500 / slabSize // about: the second half's bytes in slabs
-	t.Logf("second half: %d allocations for %d messages (%d slabs' worth)", allocs, n/2, slabs)
-	if allocs > uint64(slabs/4) {
-		t.Fatalf("%d allocations for %d slabs' worth of payloads: slabs were not reused", allocs, slabs)
-	}
-	if len(r.recs) > window {
-		t.Fatalf("%d slabs followed for %d payloads out", len(r.recs), window)
-	}
-}
-
-// Larger media messages (key frames, the P-frames of high bitrates) have
-// buffers of their own: those given back take the next such messages, so
-// a stream of them kept for a while and given back allocates nearly
-// nothing either, and nothing kept changes.
-func TestReaderRecyclesBigBuffers(t *testing.T) {
-	const n, window = 1500, 40
-	size := func(i int) (uint8, int) {
-		switch {
-		case i%25 == 0:
-			return 9, 100000 + i // a key frame
-		case i%3 == 0:
-			return 8, 200 + i%50
-		}
-		return 9, 30000 + i*7919%6000 // P-frames of 30 to 36 KB
-	}
+// keepAndRecycle reads n media messages of the sizes size gives (type
+// and length; message i is filled with byte i), keeping each for window
+// more messages and then giving it back, as a live server gives back a GOP
+// nobody watched; each must be as read when it goes back. It returns the
+// Reader and the allocations of the second half.
+func keepAndRecycle(t *testing.T, n, window int, size func(i int) (uint8, int)) (*Reader, uint64) {
+	t.Helper()
 	var wire []byte
 	for i := range n {
 		typ, sz := size(i)
@@ -81,7 +22,7 @@ func TestReaderRecyclesBigBuffers(t *testing.T) {
 	}
 	r := NewReader(bytes.NewReader(wire), nil)
 	r.SetChunkSize(4096)
-	r.Recycle(nil)
+	r.Recycle(nil) // from here on, slabs and buffers are followed
 	kept := make([][]byte, n)
 	var m0, m1 runtime.MemStats
 	for i := range n {
@@ -105,7 +46,46 @@ func TestReaderRecyclesBigBuffers(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&m1)
-	allocs := m1.Mallocs - m0.Mallocs
+	return r, m1.Mallocs - m0.Mallocs
+}
+
+// A Reader whose payloads come back (Recycle) carves its next payloads
+// from the slabs they were in: reading a stream whose payloads are kept
+// for a while (a GOP) and then given back allocates nearly nothing, and no
+// payload changes while it is kept.
+func TestReaderRecyclesSlabs(t *testing.T) {
+	const n, window = 3000, 60
+	r, allocs := keepAndRecycle(t, n, window, func(i int) (uint8, int) {
+		if i%3 == 0 {
+			return 8, 200 + i%50
+		}
+		return 9, 5000 + i%700
+	})
+	slabs := (n / 2) * 3500 / slabSize // about: the second half's bytes in slabs
+	t.Logf("second half: %d allocations for %d messages (%d slabs' worth)", allocs, n/2, slabs)
+	if allocs > uint64(slabs/4) {
+		t.Fatalf("%d allocations for %d slabs' worth of payloads: slabs were not reused", allocs, slabs)
+	}
+	if len(r.recs) > window {
+		t.Fatalf("%d slabs followed for %d payloads out", len(r.recs), window)
+	}
+}
+
+// Larger media messages (key frames, the P-frames of high bitrates) have
+// buffers of their own: those given back take the next such messages, so
+// a stream of them kept for a while and given back allocates nearly
+// nothing either, and nothing kept changes.
+func TestReaderRecyclesBigBuffers(t *testing.T) {
+	const n, window = 1500, 40
+	r, allocs := keepAndRecycle(t, n, window, func(i int) (uint8, int) {
+		switch {
+		case i%25 == 0:
+			return 9, 100000 + i // a key frame
+		case i%3 == 0:
+			return 8, 200 + i%50
+		}
+		return 9, 30000 + i*7919%6000 // P-frames of 30 to 36 KB
+	})
 	t.Logf("second half: %d allocations for %d messages (%d of them over %d bytes)", allocs, n/2, n/2*2/3, slabMessage)
 	if allocs > 20 {
 		t.Fatalf("%d allocations for %d messages: buffers given back were not reused", allocs, n/2)
