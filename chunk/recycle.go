@@ -25,10 +25,9 @@ const maxSlabRecs = 256
 // of the payloads carved from it that are not given back. A payload still
 // being received counts, and so does one never detached (the Reader
 // dropped it): the slab is reused only once every payload carved from it
-// came back. It refers to the
-// slab weakly, so a slab whose payloads the caller keeps for good (a live
-// server whose players got them) is collected as before and its record
-// dropped when found dead.
+// came back. It refers to the slab weakly, so a slab whose payloads the
+// caller keeps for good (a live server whose players got them) is
+// collected as before and its record dropped when found dead.
 type slabRec struct {
 	slab weak.Pointer[byte]
 	base uintptr  // the slab's address, while it lives
