@@ -141,6 +141,10 @@ type stream struct {
 	buf        []byte // the message being assembled; len = bytes received
 }
 
+// media reports an audio or video message (types 8 and 9): the ones a
+// live server keeps, whose buffers come from slabs and are recycled.
+func (s *stream) media() bool { return s.typeID == 8 || s.typeID == 9 }
+
 // Reader reads RTMP messages from a chunk stream (§5.3): it parses chunk
 // headers, reassembles interleaved chunk streams and enforces the limits of
 // its ReaderConfig.
@@ -356,7 +360,7 @@ func (r *Reader) Detach() []byte {
 	p := s.buf
 	if !s.slab {
 		r.unhold(cap(p))
-		if r.recycling && (s.typeID == 8 || s.typeID == 9) {
+		if r.recycling && s.media() {
 			r.followBig(p)
 		}
 	}
@@ -548,7 +552,7 @@ func (r *Reader) readHeader(b0 uint8) (*stream, error) {
 	// A media message comes from the slab when the last one of its chunk
 	// stream was detached (or it is the first): the caller keeps payloads.
 	// A caller that does not detach keeps reusing one buffer instead.
-	if s.buf == nil && (s.typeID == 8 || s.typeID == 9) && s.length > 0 && s.length <= slabMessage {
+	if s.buf == nil && s.media() && s.length > 0 && s.length <= slabMessage {
 		if err := r.carve(s); err != nil {
 			return nil, csidError(csid, err)
 		}
@@ -557,7 +561,7 @@ func (r *Reader) readHeader(b0 uint8) (*stream, error) {
 	if s.slab {
 		s.buf, s.slab = nil, false // a slab region is its message's alone
 	}
-	if s.buf == nil && r.recycling && (s.typeID == 8 || s.typeID == 9) {
+	if s.buf == nil && r.recycling && s.media() {
 		r.reuseBig(s) // a larger media message: a buffer given back may fit
 	}
 	s.buf = s.buf[:0]
@@ -681,7 +685,7 @@ func (r *Reader) grow(s *stream) error {
 		c = int(s.length)
 	}
 	c = min(c, int(s.length))
-	if c == int(s.length) && r.recycling && (s.typeID == 8 || s.typeID == 9) {
+	if c == int(s.length) && r.recycling && s.media() {
 		c = bigCap(c) // room for the next, slightly larger ones (recycle.go)
 	}
 	more := c - cap(s.buf)

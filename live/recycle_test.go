@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/ertmp/rtmp/message"
 )
@@ -15,12 +14,7 @@ import (
 // what it kept nowhere. It keeps the decoder configurations, and what a
 // subscriber had, live or from the GOP cache at its join.
 func TestHubRecyclesUnwatchedPayloads(t *testing.T) {
-	h := NewHub(Config{PlayWait: -1, RepublishGrace: -1, Logger: newTestLogger(t)})
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		h.Shutdown(ctx)
-	})
+	h := quietHub(t, Config{PlayWait: -1, RepublishGrace: -1})
 	k := Key{"live", "recycle"}
 	var back []string
 	pub := mustPublish(t, h, k, PublishOptions{Recycle: func(b []byte) { back = append(back, fmt.Sprintf("%x", b)) }})

@@ -15,9 +15,8 @@ type Slices[T any] struct {
 // Get returns an empty slice of capacity N, from the pool when it has
 // one. *hold is the pointer the slice came in, for Put.
 func (s *Slices[T]) Get(hold **[]T) []T {
-	if h, ok := s.p.get().(*[]T); ok {
-		*hold = h
-		return (*h)[:0]
+	if b, ok := s.TryGet(hold); ok {
+		return b
 	}
 	return make([]T, 0, s.N)
 }
