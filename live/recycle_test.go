@@ -3,9 +3,11 @@ package live
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 
+	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/message"
 )
 
@@ -61,4 +63,79 @@ func TestHubRecyclesUnwatchedPayloads(t *testing.T) {
 	write(t, pub, message.TypeVideo, 30, avcFrame(true, 7))
 	expect("a GOP a subscriber joined and left", unwatched)
 	pub.Close()
+}
+
+// ingest publishes a stream nobody watches, as a source that recycles
+// its payloads does: one op is a video frame (a key frame every 25th)
+// and an audio frame, with payloads the source owns.
+type ingest struct {
+	pub   *Publication
+	video [25][]byte
+	audio []byte
+	n     int
+	back  int
+}
+
+func newIngest(tb testing.TB, h *Hub) *ingest {
+	in := &ingest{audio: aacFrame(1)}
+	for i := range in.video {
+		in.video[i] = append(avcFrame(i == 0, uint32(i)), make([]byte, 12<<10)...)
+	}
+	pub, err := h.Publish(context.Background(), Key{"live", "ingest"}, PublishOptions{Recycle: func([]byte) { in.back++ }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	in.pub = pub
+	tb.Cleanup(func() { pub.Close() })
+	in.op(tb) // the configurations
+	return in
+}
+
+func (in *ingest) op(tb testing.TB) {
+	if in.n == 0 {
+		in.write(tb, message.TypeAudio, aacSeq())
+		in.write(tb, message.TypeVideo, avcSeq())
+	}
+	in.write(tb, message.TypeVideo, in.video[in.n%len(in.video)])
+	in.write(tb, message.TypeAudio, in.audio)
+	in.n++
+}
+
+func (in *ingest) write(tb testing.TB, typ message.Type, b []byte) {
+	if err := in.pub.Write(rtmp.Packet{Type: typ, Timestamp: uint32(in.n * 40), Payload: b}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// A stream nobody watches costs no allocation per message: the hub reuses
+// what its GOP cache let go of.
+func TestIngestAllocs(t *testing.T) {
+	h := quietHub(t, Config{PlayWait: -1, RepublishGrace: -1})
+	in := newIngest(t, h)
+	for range 3 * len(in.video) {
+		in.op(t)
+	}
+	a := testing.AllocsPerRun(4*len(in.video), func() { in.op(t) })
+	t.Logf("%.3f allocations per message", a/2)
+	if a > 0.1 {
+		t.Errorf("%.3f allocations per video and audio frame, want 0", a)
+	}
+	if in.back == 0 {
+		t.Error("no payload was given back")
+	}
+}
+
+// BenchmarkIngest: a stream nobody watches, one op a video and an audio
+// message into the hub (GOP cache on, payloads recycled).
+func BenchmarkIngest(b *testing.B) {
+	h := NewHub(Config{PlayWait: -1, RepublishGrace: -1, Logger: slog.New(slog.DiscardHandler)})
+	b.Cleanup(func() { h.Shutdown(context.Background()) }) // after the publication's close
+	in := newIngest(b, h)
+	for range 3 * len(in.video) {
+		in.op(b)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		in.op(b)
+	}
 }

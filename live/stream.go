@@ -69,6 +69,11 @@ type stream struct {
 	// gopCut: the GOP was cut to its key frame for the memory budget and
 	// takes nothing more until the next key frame.
 	gopCut bool
+	// spare are media packets no subscriber had, that the GOP cache let go
+	// of (or never took): nothing refers to them any more, and publishLocked
+	// reuses them, so a stream nobody watches allocates no packet per
+	// message. At most maxSpare; publisher's goroutine only, under mu.
+	spare []*Packet
 	// queued is what the subscribers' queues hold, as charged to the
 	// budget (chargeQueues).
 	queued int
@@ -216,7 +221,8 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 	var p *Packet
 	switch pk.Type {
 	case message.TypeAudio, message.TypeVideo:
-		p = &Packet{typ: pk.Type, ts: uint32(st.tl.next(pk.Timestamp)), payload: pk.Payload}
+		p = st.newPacket()
+		p.typ, p.ts, p.payload = pk.Type, uint32(st.tl.next(pk.Timestamp)), pk.Payload
 		var keep bool
 		if pk.Type == message.TypeVideo {
 			keep = classifyVideo(p)
@@ -228,8 +234,8 @@ func (st *stream) publishLocked(pk rtmp.Packet, now int64, kills []*Subscription
 		}
 		st.noteTrack(p)
 		p.given = keep || len(st.subs) > 0
-		if !st.cache(p) && !p.given && st.pub.recycle != nil {
-			defer st.pub.recycle(p.payload) // after every use below
+		if !st.cache(p) && !p.given {
+			defer st.release(p) // after every use below
 		}
 	case message.TypeDataAMF0, message.TypeDataAMF3:
 		ts := uint32(st.tl.next(pk.Timestamp))
@@ -459,19 +465,44 @@ func (st *stream) cache(p *Packet) bool {
 	return true
 }
 
-// recycleGOP gives the publisher back the payloads of the GOP cache from
-// index from on that no subscriber had, as the cache is about to drop
-// them. Only the publisher's goroutine calls it (cache).
+// recycleGOP releases the packets of the GOP cache from index from on that
+// no subscriber had, as the cache is about to drop them. Only the
+// publisher's goroutine calls it (cache).
 func (st *stream) recycleGOP(from int) {
-	if st.pub == nil || st.pub.recycle == nil {
-		return // a stream without a source (tests), or one that recycles nothing
-	}
-	rec := st.pub.recycle
 	for _, q := range st.gop[from:] {
 		if !q.given {
-			rec(q.payload)
+			st.release(q)
 		}
 	}
+}
+
+// maxSpare bounds the packets a stream keeps for reuse: a GOP's worth at
+// common frame rates (a 2 s GOP of 30 fps video and 48 kHz AAC is 155).
+const maxSpare = 256
+
+// release takes back a media packet no subscriber had and nothing keeps:
+// its payload goes back to the publisher (PublishOptions.Recycle), the
+// packet to the stream's spares.
+func (st *stream) release(p *Packet) {
+	if st.pub != nil && st.pub.recycle != nil {
+		st.pub.recycle(p.payload)
+	}
+	if len(st.spare) < maxSpare {
+		st.spare = append(st.spare, p)
+	}
+}
+
+// newPacket returns a zero packet, a spare one if there is one.
+func (st *stream) newPacket() *Packet {
+	n := len(st.spare)
+	if n == 0 {
+		return new(Packet)
+	}
+	p := st.spare[n-1]
+	st.spare[n-1] = nil
+	st.spare = st.spare[:n-1]
+	*p = Packet{}
+	return p
 }
 
 // join adds a subscriber. If the stream is published it gets, stamped at
