@@ -65,6 +65,13 @@ type Config struct {
 	// target costs little CPU and keeps the footprint small. Zero or
 	// negative: Go's default (100). GOGC in the environment decides when set.
 	GCPercent int `yaml:"gc_percent"`
+	// MemoryTrim is how often `ertmp serve` looks at the heap's free
+	// memory and, when it is at least 4 MiB and a quarter of the heap in use,
+	// gives it back to the OS at once. A burst (a thousand players joining
+	// in a second, each sent its GOP) leaves such free memory behind, and
+	// the runtime's own scavenger can hold it for a long time. Zero or
+	// negative: only the runtime's scavenger.
+	MemoryTrim Duration `yaml:"memory_trim"`
 
 	Log   LogConfig   `yaml:"log"`
 	Drain DrainConfig `yaml:"drain"`

@@ -71,6 +71,7 @@ reuse_port: false
 shutdown_timeout: 7s
 memory_budget: 200MiB
 gc_percent: 50
+memory_trim: 30s
 log: {level: debug, format: json}
 drain:
   timeout: 3s

@@ -564,6 +564,7 @@ func (s *Server) Reload(c *Config) error {
 		{"reuse_port", c.ReusePort == st.ReusePort}, {"log", c.Log == st.Log},
 		{"rtmp", c.RTMP == st.RTMP}, {"live", c.Live == st.Live}, {"hls", c.HLS == st.HLS},
 		{"memory_budget", c.MemoryBudget == st.MemoryBudget}, {"gc_percent", c.GCPercent == st.GCPercent},
+		{"memory_trim", c.MemoryTrim == st.MemoryTrim},
 		{"cluster", c.Cluster.same(&st.Cluster)},
 	} {
 		if !d.same {

@@ -229,6 +229,11 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 	if c.GCPercent > 0 && os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(c.GCPercent)
 	}
+	if every := time.Duration(c.MemoryTrim); every > 0 {
+		tctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go trimMemoryEvery(tctx, every, log)
+	}
 	srv, err := server.New(c, server.Options{Logger: log})
 	if err != nil {
 		fmt.Fprintf(stderr, "ertmp serve: %v\n", err)
