@@ -477,7 +477,8 @@ func (st *stream) recycleGOP(from int) {
 }
 
 // maxSpare bounds the packets a stream keeps for reuse: a GOP's worth at
-// common frame rates (a 2 s GOP of 30 fps video and 48 kHz AAC is 155).
+// common frame rates (a 2 s GOP of 30 fps video and 48 kHz AAC is about
+// 155 packets).
 const maxSpare = 256
 
 // release takes back a media packet no subscriber had and nothing keeps:
