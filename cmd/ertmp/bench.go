@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"os"
+	"os/exec"
 	"os/signal"
 	"slices"
 	"sort"
@@ -37,20 +39,26 @@ var (
 // benchResult is what ertmp bench reports for one server (-json prints
 // a list, one per URL).
 type benchResult struct {
-	URL              string   `json:"url"`
-	Publishers       int      `json:"publishers"`
-	Players          int      `json:"players"`
-	Connected        int      `json:"connected"`
-	DurationSec      float64  `json:"duration_s"`
-	PublishedMbps    float64  `json:"published_mbps"`
-	DeliveredMbps    float64  `json:"delivered_mbps"`
-	PacketsSent      int64    `json:"packets_sent"`
-	MinReceivedRatio float64  `json:"min_received_ratio"`
-	MaxLagMs         float64  `json:"max_lag_ms"`
-	FirstKeyP50Ms    float64  `json:"first_key_p50_ms,omitempty"`
-	FirstKeyP99Ms    float64  `json:"first_key_p99_ms,omitempty"`
-	PlayStartP50Ms   float64  `json:"play_start_p50_ms,omitempty"`
-	Errors           []string `json:"errors,omitempty"`
+	URL              string  `json:"url"`
+	Publishers       int     `json:"publishers"`
+	Players          int     `json:"players"`
+	Connected        int     `json:"connected"`
+	DurationSec      float64 `json:"duration_s"`
+	PublishedMbps    float64 `json:"published_mbps"`
+	DeliveredMbps    float64 `json:"delivered_mbps"`
+	PacketsSent      int64   `json:"packets_sent"`
+	MinReceivedRatio float64 `json:"min_received_ratio"`
+	MaxLagMs         float64 `json:"max_lag_ms"`
+	FirstKeyP50Ms    float64 `json:"first_key_p50_ms,omitempty"`
+	FirstKeyP99Ms    float64 `json:"first_key_p99_ms,omitempty"`
+	PlayStartP50Ms   float64 `json:"play_start_p50_ms,omitempty"`
+	// Late joiners (-late): the players of a second bench process, one
+	// whose client is not loaded, that join a stream of their own halfway
+	// through the steady part of the run, while this load goes on.
+	LatePlayers       int      `json:"late_players,omitempty"`
+	LateFirstKeyP50Ms float64  `json:"late_first_key_p50_ms,omitempty"`
+	LateFirstKeyP99Ms float64  `json:"late_first_key_p99_ms,omitempty"`
+	Errors            []string `json:"errors,omitempty"`
 	// Server figures, when -server-pid is given: seconds of CPU, per Gbit
 	// delivered to players and per Gbit ingested from publishers, and its
 	// resident memory at the end and at its peak.
@@ -69,6 +77,7 @@ type benchSpec struct {
 	fps                 int
 	gop                 time.Duration
 	joinAfter           time.Duration
+	late                int
 }
 
 const benchUsage = `usage: ertmp bench [flags] URL [URL...]
@@ -88,6 +97,11 @@ discarded) runs against each URL first: a client that has just started is
 slower for its first seconds (its heap and threads grow), which would
 otherwise count against whichever server comes first.
 
+With -late N, halfway through the run a second bench process (this program
+again) publishes a stream of its own and has N players join it: their time to
+the first key frame is the server's under the run's load, apart from the
+queueing of a client that reads thousands of streams itself.
+
 A URL ending in #flv=http://HOST:PORT has its players watch over HTTP-FLV
 (http://HOST:PORT/APP/STREAM.flv) while publishers use RTMP: HTTP-FLV viewers
 against RTMP players of the same server in one run.
@@ -95,6 +109,7 @@ against RTMP players of the same server in one run.
   fan-out:  ertmp bench -players 500 -mbps 3 -server-pid PID rtmp://127.0.0.1/live/b
   ingest:   ertmp bench -publishers 200 -players 0 -mbps 3 -server-pid PID rtmp://127.0.0.1/live/in
   compare:  ertmp bench -players 500 -server-pid P1,P2 rtmp://127.0.0.1:1935/live/b rtmp://127.0.0.1:1936/live/b
+  late:     ertmp bench -players 1500 -join-after 3s -t 20s -late 20 -server-pid PID rtmp://127.0.0.1/live/b
   HTTP-FLV: ertmp bench -players 100 -server-pid P,P rtmp://127.0.0.1/live/b 'rtmp://127.0.0.1/live/c#flv=http://127.0.0.1:8080'
 
 `
@@ -110,6 +125,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&sp.fps, "fps", 25, "video frames per second")
 	fs.DurationVar(&sp.gop, "gop", 2*time.Second, "key frame interval")
 	fs.DurationVar(&sp.joinAfter, "join-after", 0, "players join this long after publishing started, spread over a second (0: before it starts)")
+	fs.IntVar(&sp.late, "late", 0, "with players: this many late joiners from a second bench process, halfway through the run (0: none)")
 	warmup := fs.Duration("warmup", 2*time.Second, "with players: a warm-up run this long against each URL first, not measured (0: none)")
 	pids := fs.String("server-pid", "", "PID of each server process (comma-separated, one per URL), to report its CPU and memory (Linux)")
 	asJSON := fs.Bool("json", false, "print the results as JSON")
@@ -135,7 +151,7 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 			pidList = append(pidList, n)
 		}
 	}
-	if len(urls) == 0 || sp.players < 0 || sp.publishers < 1 || sp.fps < 1 || sp.mbps <= 0 || (len(pidList) > 0 && len(pidList) != len(urls)) {
+	if len(urls) == 0 || sp.players < 0 || sp.publishers < 1 || sp.fps < 1 || sp.mbps <= 0 || sp.late < 0 || (len(pidList) > 0 && len(pidList) != len(urls)) {
 		fs.Usage()
 		return 2
 	}
@@ -145,10 +161,10 @@ func benchCmd(args []string, stdout, stderr io.Writer) int {
 		// Players join a quarter in, over a second, as in the measured run
 		// with -join-after: the join burst is what a cold client is slow at.
 		ws := sp
-		ws.dur, ws.joinAfter = *warmup, *warmup/4
+		ws.dur, ws.joinAfter, ws.late = *warmup, *warmup/4, 0
 		for _, u := range urls {
 			fmt.Fprintf(stderr, "ertmp bench: warm-up: %s, %v\n", u, *warmup)
-			wu, err := warmupURL(u)
+			wu, err := sideURL(u, "-warmup")
 			if err != nil {
 				fmt.Fprintf(stderr, "ertmp bench: %s: %v\n", u, err)
 				return 1
@@ -210,6 +226,10 @@ func printBench(w io.Writer, res *benchResult) {
 		fmt.Fprintf(w, "first key frame after dialling: p50 %.1f ms, p99 %.1f ms (playing after p50 %.1f ms: connection, handshake, connect, play)\n",
 			res.FirstKeyP50Ms, res.FirstKeyP99Ms, res.PlayStartP50Ms)
 	}
+	if res.LatePlayers > 0 {
+		fmt.Fprintf(w, "late joiners (%d, from a second process, halfway through): first key frame p50 %.1f ms, p99 %.1f ms\n",
+			res.LatePlayers, res.LateFirstKeyP50Ms, res.LateFirstKeyP99Ms)
+	}
 	if res.ServerCPUSec > 0 {
 		fmt.Fprintf(w, "server CPU %.2f s: %.3f s per delivered Gbit, %.3f s per ingested Gbit; RSS %.1f MB (peak %.1f MB)\n",
 			res.ServerCPUSec, res.ServerCPUPerGbit, res.ServerCPUPerIngestGbit, res.ServerRSSMB, res.ServerPeakRSSMB)
@@ -250,14 +270,15 @@ func splitBenchURL(u string) (rtmpURL, flvBase string, err error) {
 	return rtmpURL, strings.TrimSuffix(base, "/"), nil
 }
 
-// warmupURL names the warm-up's stream: the URL's with "-warmup" after the
-// stream name (before its query and #flv= suffix).
-func warmupURL(u string) (string, error) {
+// sideURL names a stream beside the URL's (the warm-up's, the late
+// joiners'): its name with suffix after it, before its query and #flv=
+// suffix.
+func sideURL(u, suffix string) (string, error) {
 	rtmpURL, flvBase, err := splitBenchURL(u)
 	if err != nil {
 		return "", err
 	}
-	out := suffixStream(rtmpURL, "-warmup")
+	out := suffixStream(rtmpURL, suffix)
 	if flvBase != "" {
 		out += "#flv=" + flvBase
 	}
@@ -485,6 +506,21 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 		}()
 	}
 	go func() { pwg.Wait(); close(publishing) }()
+	var lwg sync.WaitGroup
+	if sp.late > 0 && sp.players > 0 {
+		lwg.Add(1)
+		go func() {
+			defer lwg.Done()
+			late, err := runLate(ctx, res.URL, sp, start)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.Errors = append(res.Errors, "late joiners: "+err.Error())
+				return
+			}
+			res.LatePlayers, res.LateFirstKeyP50Ms, res.LateFirstKeyP99Ms = late.Connected, late.FirstKeyP50Ms, late.FirstKeyP99Ms
+		}()
+	}
 	for done := false; !done; {
 		select {
 		case <-publishing:
@@ -505,6 +541,7 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 		res.Errors = append(res.Errors, "publisher: "+perr.Error())
 	}
 	time.Sleep(500 * time.Millisecond) // the last packets in flight
+	lwg.Wait()
 	elapsed := time.Since(start).Seconds()
 	cpu1 := processCPU(pid)
 	res.ServerRSSMB, res.ServerPeakRSSMB = processRSS(pid)
@@ -550,6 +587,57 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 	}
 	sort.Strings(res.Errors)
 	return res, nil
+}
+
+// benchSelf is the program the late joiners run (this one, with "bench").
+var benchSelf = os.Executable
+
+// runLate runs the late joiners: a second bench process, whose client
+// is not the loaded one, publishes a stream of its own beside u's and has
+// sp.late players join it, halfway through the steady part of the run
+// that began at start (after the main players' join). Its players' time
+// to the first key frame is the server's, under this run's load, without
+// the queueing of a client process that reads thousands of streams.
+func runLate(ctx context.Context, u string, sp benchSpec, start time.Time) (*benchResult, error) {
+	// Its publisher's run: its players join after 1 s, and a server that
+	// keeps no GOP makes them wait up to a GOP for a key frame.
+	lateRun := 2*time.Second + 2*sp.gop
+	joined := max(sp.joinAfter+time.Second, 0)
+	at := max(joined, (joined+sp.dur-lateRun)/2)
+	select {
+	case <-time.After(time.Until(start.Add(at))):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	lu, err := sideURL(u, "-late")
+	if err != nil {
+		return nil, err
+	}
+	exe, err := benchSelf()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "-json", "-warmup", "0", "-publishers", "1", "-players", strconv.Itoa(sp.late),
+		"-mbps", strconv.FormatFloat(sp.mbps, 'f', -1, 64), "-fps", strconv.Itoa(sp.fps), "-gop", sp.gop.String(),
+		"-t", lateRun.String(), "-join-after", "1s", lu)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	var r benchResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, fmt.Errorf("its output: %v", err)
+	}
+	if r.Connected < sp.late || len(r.Errors) > 0 {
+		err := fmt.Errorf("%d/%d connected", r.Connected, sp.late)
+		if len(r.Errors) > 0 {
+			err = fmt.Errorf("%w; %d errors, the first: %s", err, len(r.Errors), r.Errors[0])
+		}
+		return nil, err
+	}
+	return &r, nil
 }
 
 // processRSS returns a process's resident memory now and at its peak, in

@@ -159,11 +159,41 @@ func TestWarmupURL(t *testing.T) {
 		"rtmp://h:1935/live/b?key=1":                "rtmp://h:1935/live/b-warmup?key=1",
 		"rtmp://h/live/c#flv=http://127.0.0.1:8080": "rtmp://h/live/c-warmup#flv=http://127.0.0.1:8080",
 	} {
-		if got, err := warmupURL(in); err != nil || got != want {
-			t.Errorf("warmupURL(%q) = %q, %v; want %q", in, got, err, want)
+		if got, err := sideURL(in, "-warmup"); err != nil || got != want {
+			t.Errorf("sideURL(%q, \"-warmup\") = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := warmupURL("rtmp://h/live/x#flv=ftp://h"); err == nil {
+	if _, err := sideURL("rtmp://h/live/x#flv=ftp://h", "-warmup"); err == nil {
 		t.Error("a bad #flv= suffix was taken")
 	}
+}
+
+// With ERTMP_TEST_RUN set, the test binary is ertmp: the bench's late
+// joiners run it as their second process.
+func TestMain(m *testing.M) {
+	if os.Getenv("ERTMP_TEST_RUN") != "" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// -late: a second bench process joins players halfway through the run,
+// and their time to the first key frame is reported with the run's.
+func TestBenchLateJoiners(t *testing.T) {
+	a := benchHub(t)
+	t.Setenv("ERTMP_TEST_RUN", "1")
+	var out, errb bytes.Buffer
+	code := run([]string{"bench", "-json", "-warmup", "0", "-players", "2", "-join-after", "300ms", "-t", "1s", "-mbps", "1", "-gop", "500ms",
+		"-late", "3", "rtmp://" + a + "/live/late"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var r benchResult
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if r.Connected != 2 || r.LatePlayers != 3 || r.LateFirstKeyP50Ms <= 0 || r.LateFirstKeyP99Ms < r.LateFirstKeyP50Ms || len(r.Errors) > 0 {
+		t.Fatalf("result %+v", r)
+	}
+	t.Logf("late joiners: p50 %.1f ms, p99 %.1f ms", r.LateFirstKeyP50Ms, r.LateFirstKeyP99Ms)
 }
