@@ -100,7 +100,8 @@ otherwise count against whichever server comes first.
 With -late N, halfway through the run a second bench process (this program
 again) publishes a stream of its own and has N players join it: their time to
 the first key frame is the server's under the run's load, apart from the
-queueing of a client that reads thousands of streams itself.
+queueing of a client that reads thousands of streams itself. Their traffic is
+not in the run's delivered figures; the server's CPU includes what they cost.
 
 A URL ending in #flv=http://HOST:PORT has its players watch over HTTP-FLV
 (http://HOST:PORT/APP/STREAM.flv) while publishers use RTMP: HTTP-FLV viewers
