@@ -538,11 +538,11 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 				time.Since(start).Seconds(), conn, float64(got)*8/time.Since(start).Seconds()/1e6)
 		}
 	}
+	lwg.Wait() // the late joiners, which write res under mu
 	if perr != nil {
 		res.Errors = append(res.Errors, "publisher: "+perr.Error())
 	}
 	time.Sleep(500 * time.Millisecond) // the last packets in flight
-	lwg.Wait()
 	elapsed := time.Since(start).Seconds()
 	cpu1 := processCPU(pid)
 	res.ServerRSSMB, res.ServerPeakRSSMB = processRSS(pid)
