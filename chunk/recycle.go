@@ -173,12 +173,13 @@ func (r *Reader) forget(i int) {
 // for slabs, the pools are emptied by the collector when unused.
 const (
 	maxBigRecs = 128
-	// Classes run from minBig (2^14) up to maxBig (2^22), 8 per doubling.
+	// Classes run from 2^minBigShift up to maxBig, 8 per doubling.
 	minBigShift = 14
-	maxBig      = 4 << 20
+	maxBigShift = 22
+	maxBig      = 1 << maxBigShift
 )
 
-var bigPools [(22 - minBigShift + 1) * 8]pool.Slices[byte]
+var bigPools [(maxBigShift - minBigShift + 1) * 8]pool.Slices[byte]
 
 func init() {
 	for i := range bigPools {

@@ -80,7 +80,8 @@ type Packet struct {
 	// given: a subscriber had it, or it is kept as a header, so its
 	// payload may be referred to after the GOP cache lets go of it; if
 	// not, the payload goes back to the source then
-	// (PublishOptions.Recycle). Guarded by the stream's mutex.
+	// (PublishOptions.Recycle) and the packet is reused (stream.spare).
+	// Guarded by the stream's mutex.
 	given bool
 
 	// prep is the chunked form for the first (chunk size, stream id) asked

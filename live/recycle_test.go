@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"testing"
+	"time"
 
 	rtmp "github.com/ertmp/rtmp"
 	"github.com/ertmp/rtmp/message"
@@ -101,6 +102,8 @@ func (in *ingest) op(tb testing.TB) {
 	in.n++
 }
 
+// write is the package's write without its t.Helper, whose cost would
+// be most of BenchmarkIngest's.
 func (in *ingest) write(tb testing.TB, typ message.Type, b []byte) {
 	if err := in.pub.Write(rtmp.Packet{Type: typ, Timestamp: uint32(in.n * 40), Payload: b}); err != nil {
 		tb.Fatal(err)
@@ -129,7 +132,11 @@ func TestIngestAllocs(t *testing.T) {
 // message into the hub (GOP cache on, payloads recycled).
 func BenchmarkIngest(b *testing.B) {
 	h := NewHub(Config{PlayWait: -1, RepublishGrace: -1, Logger: slog.New(slog.DiscardHandler)})
-	b.Cleanup(func() { h.Shutdown(context.Background()) }) // after the publication's close
+	b.Cleanup(func() { // after the publication's close
+		ctx, cancel := contextWithTimeout(5 * time.Second)
+		defer cancel()
+		h.Shutdown(ctx)
+	})
 	in := newIngest(b, h)
 	for range 3 * len(in.video) {
 		in.op(b)

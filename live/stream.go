@@ -424,7 +424,7 @@ func (st *stream) clearFrame(name string) {
 // GOPMaxPackets and GOPMaxBytes, past which it is dropped until the next
 // key frame. It reports whether p is kept. It runs on the publisher's
 // goroutine (publishLocked): what it drops that no subscriber had goes
-// back to the publisher (recycleGOP).
+// back to the publisher (releaseGOP).
 func (st *stream) cache(p *Packet) bool {
 	lim := &st.lim
 	if lim.gopPackets == 0 || lim.gopBytes == 0 {
@@ -432,7 +432,7 @@ func (st *stream) cache(p *Packet) bool {
 	}
 	b := st.hub.cfg.Budget
 	if p.flags&(fVideo|fKey) == fVideo|fKey {
-		st.recycleGOP(0)
+		st.releaseGOP(0)
 		st.dropGOP()
 		st.gopValid = true
 		st.gopHeaders = st.headers
@@ -441,7 +441,7 @@ func (st *stream) cache(p *Packet) bool {
 		return false
 	}
 	if len(st.gop)+1 > lim.gopPackets || st.gopBytes+p.size() > lim.gopBytes {
-		st.recycleGOP(0)
+		st.releaseGOP(0)
 		st.dropGOP()
 		return false
 	}
@@ -454,7 +454,7 @@ func (st *stream) cache(p *Packet) bool {
 			n += q.size()
 		}
 		b.Release(n)
-		st.recycleGOP(1)
+		st.releaseGOP(1)
 		clear(st.gop[1:])
 		st.gop, st.gopBytes, st.gopCut = st.gop[:1], st.gop[0].size(), true
 		return false
@@ -465,10 +465,10 @@ func (st *stream) cache(p *Packet) bool {
 	return true
 }
 
-// recycleGOP releases the packets of the GOP cache from index from on that
+// releaseGOP releases the packets of the GOP cache from index from on that
 // no subscriber had, as the cache is about to drop them. Only the
 // publisher's goroutine calls it (cache).
-func (st *stream) recycleGOP(from int) {
+func (st *stream) releaseGOP(from int) {
 	for _, q := range st.gop[from:] {
 		if !q.given {
 			st.release(q)

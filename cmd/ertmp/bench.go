@@ -590,9 +590,6 @@ func runBench(ctx context.Context, url string, sp benchSpec, pid int, progress i
 	return res, nil
 }
 
-// benchSelf is the program the late joiners run (this one, with "bench").
-var benchSelf = os.Executable
-
 // runLate runs the late joiners: a second bench process, whose client
 // is not the loaded one, publishes a stream of its own beside u's and has
 // sp.late players join it, halfway through the steady part of the run
@@ -614,7 +611,7 @@ func runLate(ctx context.Context, u string, sp benchSpec, start time.Time) (*ben
 	if err != nil {
 		return nil, err
 	}
-	exe, err := benchSelf()
+	exe, err := os.Executable() // this program, run with "bench"
 	if err != nil {
 		return nil, err
 	}
